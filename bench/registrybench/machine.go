@@ -8,11 +8,18 @@ import (
 	"strings"
 )
 
-// machine describes the host in one line: cores, CPU model and memory.
+// machine describes the host in one line: cores, CPU model, memory and the load
+// average, which tells a quiet run from one that shared the CPU with other work.
 func machine() string {
 	model := procField("/proc/cpuinfo", "model name")
 	mem := procField("/proc/meminfo", "MemTotal")
-	return fmt.Sprintf("%d cores (%s), %s RAM", runtime.NumCPU(), model, memGiB(mem))
+	load, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		load = []byte("unknown")
+	}
+	loads := strings.Fields(string(load))
+	return fmt.Sprintf("%d cores (%s), %s RAM, load average %s at start",
+		runtime.NumCPU(), model, memGiB(mem), strings.Join(loads[:min(3, len(loads))], " "))
 }
 
 // procField returns the value of the first "key: value" line of a /proc file.

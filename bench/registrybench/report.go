@@ -18,13 +18,14 @@ const (
 // report gathers the figures of a run and prints them as one table.
 type report struct {
 	cfg     config
+	machine string // described when the run starts, before any load
 	loadgen string
 	results map[string]measurement // by server name
 	big     *bigResult             // nil when skipped
 }
 
 func newReport(cfg config, loadgen string) *report {
-	return &report{cfg: cfg, loadgen: loadgen, results: map[string]measurement{}}
+	return &report{cfg: cfg, machine: machine(), loadgen: loadgen, results: map[string]measurement{}}
 }
 
 // row is one line of the table; NaN marks a figure that was not measured.
@@ -36,7 +37,7 @@ type row struct {
 }
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "machine: %s\n", machine())
+	fmt.Fprintf(w, "machine: %s\n", r.machine)
 	fmt.Fprintf(w, "manifest GET load: %s, %d connections, %v\n",
 		r.loadgen, r.cfg.conns, r.cfg.duration)
 	fmt.Fprintf(w, "blob: %v, upload %s\n\n", &r.cfg.blobSize, r.cfg.upload)

@@ -161,11 +161,15 @@ func failedCases(report junitSuites) []failedCase {
 // logSkipped names the checks the program skipped because the registry
 // answered that a feature is unsupported.
 func logSkipped(t *testing.T, report junitSuites) {
+	seen := map[string]bool{}
 	for _, suite := range report.Suites {
 		for _, c := range suite.Cases {
-			if c.Status == "skipped" && !strings.Contains(c.SystemOut, "disabled") {
-				t.Logf("conformance skipped %s: %s", c.Name, strings.TrimSpace(c.SystemOut))
+			line := c.Name + ": " + strings.TrimSpace(c.SystemOut)
+			if c.Status != "skipped" || strings.Contains(c.SystemOut, "disabled") || seen[line] {
+				continue
 			}
+			seen[line] = true
+			t.Logf("conformance skipped %s", line)
 		}
 	}
 }

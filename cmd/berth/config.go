@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of `berth serve`. Every key can be set in the
+// YAML file, by an environment variable BERTH_<PATH> (the YAML path upper-cased and
+// joined with '_', for example BERTH_UPLOADS_TTL), and the common ones by flags.
+// Precedence: flag, environment, file, default. docs/configuration.md lists the keys.
+type Config struct {
+	// Addr is the listen address of the HTTP API.
+	Addr string `yaml:"addr"`
+	// DataDir holds all state of a single-process deployment.
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// Uploads tunes blob upload sessions.
+	Uploads UploadsConfig `yaml:"uploads"`
+}
+
+// UploadsConfig tunes blob upload sessions.
+type UploadsConfig struct {
+	// TTL is how long an idle upload session is kept before cleanup.
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Addr:      ":5000",
+		DataDir:   "./berth-data",
+		LogLevel:  "info",
+		LogFormat: "text",
+		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
+	}
+}
+
+// Validate reports the first invalid key.
+func (c Config) Validate() error {
+	if c.Addr == "" {
+		return errors.New("addr must not be empty")
+	}
+	if c.DataDir == "" {
+		return errors.New("data_dir must not be empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log_format %q must be text or json", c.LogFormat)
+	}
+	if c.Uploads.TTL <= 0 {
+		return errors.New("uploads.ttl must be positive")
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log_level %q must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// loadConfig reads the defaults, then file (when not ""), then the environment.
+func loadConfig(file string, environ []string) (Config, error) {
+	c := DefaultConfig()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "BERTH_") {
+			env[k] = v
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "BERTH", env); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// applyEnv sets every field of v whose variable prefix_<YAML NAME> is in env.
+func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			if err := applyEnv(f, name, env); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setField(f, s); err != nil {
+			return fmt.Errorf("environment %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, s string) error {
+	switch {
+	case f.Type() == reflect.TypeFor[time.Duration]():
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.String:
+		f.SetString(s)
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		f.SetBool(b)
+	case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		f.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported type %s", f.Type())
+	}
+	return nil
+}

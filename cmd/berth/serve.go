@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"berth.dev/berth/gateway"
+	"berth.dev/berth/kvnode"
+	"berth.dev/berth/registry"
+	"berth.dev/berth/storage"
+)
+
+func serveCmd() *cobra.Command {
+	var file string
+	flags := struct{ addr, dataDir string }{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a complete registry from one data directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(file, os.Environ())
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("addr") {
+				cfg.Addr = flags.addr
+			}
+			if cmd.Flags().Changed("data-dir") {
+				cfg.DataDir = flags.dataDir
+			}
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("config: %w", err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg)
+		},
+	}
+	d := DefaultConfig()
+	cmd.Flags().StringVar(&file, "config", "", "YAML configuration file")
+	cmd.Flags().StringVar(&flags.addr, "addr", d.Addr, "listen address (BERTH_ADDR)")
+	cmd.Flags().StringVar(&flags.dataDir, "data-dir", d.DataDir, "data directory (BERTH_DATA_DIR)")
+	return cmd
+}
+
+func newLogger(cfg Config) *slog.Logger {
+	level, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// serve runs the gateway, an embedded metadata member and filesystem storage until
+// ctx ends.
+func serve(ctx context.Context, cfg Config) error {
+	log := newLogger(cfg)
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	store, err := kvnode.StartEmbedded(ctx, kvnode.EmbeddedConfig{Dir: filepath.Join(dataDir, "kv")}, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	blobs, err := storage.NewFilesystem(filepath.Join(dataDir, "storage"))
+	if err != nil {
+		return err
+	}
+	reg := registry.New(store, blobs, log, registry.Options{UploadTTL: cfg.Uploads.TTL})
+	if err := reg.Start(ctx); err != nil {
+		return err
+	}
+	defer reg.Close()
+	return runGateway(ctx, cfg.Addr, dataDir, reg, log)
+}
+
+func runGateway(ctx context.Context, addr, dataDir string, reg *registry.Registry, log *slog.Logger) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := gateway.New(reg, log, gateway.Config{})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	srv.SetReady()
+	log.Info("berth serving", "addr", l.Addr().String(), "data_dir", dataDir)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"berth.dev/berth/registry"
+)
+
+// apiError is one OCI error code with its HTTP status.
+type apiError struct {
+	Code   string
+	Status int
+}
+
+// errorTable maps every domain error to its OCI error code and HTTP status. It is the
+// only place where that mapping lives.
+var errorTable = []struct {
+	err error
+	api apiError
+}{
+	{registry.ErrNameInvalid, apiError{"NAME_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrNameUnknown, apiError{"NAME_UNKNOWN", fiber.StatusNotFound}},
+	{registry.ErrTagInvalid, apiError{"TAG_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrDigestInvalid, apiError{"DIGEST_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrBlobUnknown, apiError{"BLOB_UNKNOWN", fiber.StatusNotFound}},
+	{registry.ErrBlobUploadUnknown, apiError{"BLOB_UPLOAD_UNKNOWN", fiber.StatusNotFound}},
+	{registry.ErrBlobUploadInvalid, apiError{"BLOB_UPLOAD_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrManifestUnknown, apiError{"MANIFEST_UNKNOWN", fiber.StatusNotFound}},
+	{registry.ErrManifestInvalid, apiError{"MANIFEST_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrManifestBlobUnknown, apiError{"MANIFEST_BLOB_UNKNOWN", fiber.StatusBadRequest}},
+	{registry.ErrManifestTooLarge, apiError{"SIZE_INVALID", fiber.StatusRequestEntityTooLarge}},
+	{registry.ErrSizeInvalid, apiError{"SIZE_INVALID", fiber.StatusBadRequest}},
+	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
+	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{errRangeInvalid, apiError{"BLOB_UPLOAD_INVALID", fiber.StatusRequestedRangeNotSatisfiable}},
+	{errNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{errMethod, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
+}
+
+// Errors of the HTTP edge itself.
+var (
+	errRangeInvalid = errors.New("requested range not satisfiable")
+	errNotFound     = errors.New("no such route")
+	errMethod       = errors.New("method not allowed on this route")
+)
+
+// errorBody is the OCI error response body.
+type errorBody struct {
+	Errors []errorEntry `json:"errors"`
+}
+
+type errorEntry struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Detail  any    `json:"detail,omitempty"`
+}
+
+// lookup returns the API error for err; unknown errors are internal.
+func lookup(err error) (apiError, bool) {
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return e.api, true
+		}
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return apiError{Code: "UNSUPPORTED", Status: fe.Code}, true
+	}
+	return apiError{Code: "UNKNOWN", Status: fiber.StatusInternalServerError}, false
+}
+
+// writeError answers a request with the OCI error body for err.
+func writeError(c *fiber.Ctx, log *slog.Logger, err error) error {
+	api, known := lookup(err)
+	msg := err.Error()
+	var re *registry.RangeError
+	if errors.As(err, &re) {
+		api, known = apiError{"BLOB_UPLOAD_INVALID", fiber.StatusRequestedRangeNotSatisfiable}, true
+		c.Set("Range", rangeHeader(re.Offset))
+	}
+	if !known {
+		log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		msg = "internal error"
+	}
+	c.Status(api.Status)
+	if c.Method() == fiber.MethodHead {
+		return nil
+	}
+	return c.JSON(errorBody{Errors: []errorEntry{{Code: api.Code, Message: msg}}})
+}
+
+// rangeHeader is the Range header of an upload holding offset bytes.
+func rangeHeader(offset int64) string {
+	return "0-" + strconv.FormatInt(max(offset-1, 0), 10)
+}

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"berth.dev/berth/registry"
+)
+
+// Config tunes the HTTP server. The zero value works.
+type Config struct {
+	// IdleTimeout closes keep-alive connections idle this long. Zero means 2 minutes.
+	IdleTimeout time.Duration
+	// HeaderBufferSize bounds request headers. Zero means 16 KiB.
+	HeaderBufferSize int
+}
+
+// Server serves the registry over HTTP.
+type Server struct {
+	app     *fiber.App
+	reg     *registry.Registry
+	log     *slog.Logger
+	metrics *metrics
+	// handlers is built once by New and only read afterwards.
+	handlers map[handlerKey]handlerFunc
+	ready    atomic.Bool
+}
+
+// New returns a Server for reg. It is not ready (GET /readyz answers 503) until
+// SetReady is called.
+func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 2 * time.Minute
+	}
+	if cfg.HeaderBufferSize == 0 {
+		cfg.HeaderBufferSize = 16 << 10
+	}
+	s := &Server{reg: reg, log: log, metrics: newMetrics()}
+	s.app = fiber.New(fiber.Config{
+		// Blob bodies are read from c.Context().RequestBodyStream() as they arrive;
+		// fasthttp then buffers at most 8 KiB of a body before the handler runs.
+		StreamRequestBody: true,
+		// Only manifests are read whole, through a limit of their own.
+		BodyLimit:             registry.MaxManifestSize + 1,
+		ReadBufferSize:        cfg.HeaderBufferSize,
+		IdleTimeout:           cfg.IdleTimeout,
+		DisableStartupMessage: true,
+		DisableDefaultDate:    true,
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			return writeError(c, s.log, err)
+		},
+	})
+	s.handlers = s.handlerTable()
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.app.Use(s.metrics.middleware)
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", s.metrics.handler())
+	s.app.Use("/v2", s.v2)
+	s.app.Use(func(c *fiber.Ctx) error { return writeError(c, s.log, errNotFound) })
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if !s.ready.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).SendString("starting\n")
+	}
+	return c.SendString("ready\n")
+}
+
+// SetReady marks the server ready to serve.
+func (s *Server) SetReady() { s.ready.Store(true) }
+
+// Serve serves on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error { return s.app.Listener(l) }
+
+// Shutdown stops accepting connections and waits for requests in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	return s.app.ShutdownWithContext(ctx)
+}

@@ -1,0 +1,222 @@
+package kvnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// maxTxnAttempts bounds the optimistic retries of Update.
+const maxTxnAttempts = 64
+
+// backoff waits a random time that grows with attempt, so that conflicting writers
+// spread out instead of colliding again.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Duration(min(attempt, 20)) * time.Millisecond
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+	}
+}
+
+// EtcdStore is a Store on an etcd v3 client.
+type EtcdStore struct {
+	cli     *clientv3.Client
+	onClose func() error
+}
+
+// NewEtcdStore returns a Store on cli. onClose, when not nil, runs at Close after the
+// client is closed.
+func NewEtcdStore(cli *clientv3.Client, onClose func() error) *EtcdStore {
+	return &EtcdStore{cli: cli, onClose: onClose}
+}
+
+// Get returns the value of key, or ErrNotFound.
+func (s *EtcdStore) Get(ctx context.Context, key string) ([]byte, error) {
+	resp, err := s.cli.Get(ctx, key)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, ErrNotFound
+	}
+	return resp.Kvs[0].Value, nil
+}
+
+// Put sets key to value.
+func (s *EtcdStore) Put(ctx context.Context, key string, value []byte) error {
+	_, err := s.cli.Put(ctx, key, string(value))
+	return mapErr(err)
+}
+
+// Delete removes key.
+func (s *EtcdStore) Delete(ctx context.Context, key string) error {
+	_, err := s.cli.Delete(ctx, key)
+	return mapErr(err)
+}
+
+// Range returns up to limit keys under prefix that sort after after.
+func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) ([]KV, error) {
+	start := prefix
+	if after >= prefix {
+		start = after + "\x00"
+	}
+	opts := []clientv3.OpOption{
+		clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix)),
+		clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend),
+	}
+	if limit > 0 {
+		opts = append(opts, clientv3.WithLimit(int64(limit)))
+	}
+	resp, err := s.cli.Get(ctx, start, opts...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]KV, len(resp.Kvs))
+	for i, kv := range resp.Kvs {
+		out[i] = KV{Key: string(kv.Key), Value: kv.Value}
+	}
+	return out, nil
+}
+
+// Update runs fn in a transaction that commits only if no key fn read has changed.
+func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
+	for attempt := range maxTxnAttempts {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		tx := &etcdTxn{ctx: ctx, cli: s.cli, reads: map[string]read{}, writes: map[string]write{}}
+		if err := fn(tx); err != nil {
+			if tx.err != nil {
+				return tx.err
+			}
+			return err
+		}
+		ok, err := tx.commit()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return ErrConflict
+}
+
+// Close closes the client and then runs the close hook.
+func (s *EtcdStore) Close() error {
+	err := s.cli.Close()
+	if s.onClose != nil {
+		err = errors.Join(err, s.onClose())
+	}
+	return err
+}
+
+type read struct {
+	value []byte
+	rev   int64 // mod revision; 0 when the key was missing
+}
+
+type write struct {
+	value   []byte
+	deleted bool
+}
+
+// etcdTxn records what a transaction read (with mod revisions) and what it writes.
+type etcdTxn struct {
+	ctx    context.Context
+	cli    *clientv3.Client
+	reads  map[string]read
+	writes map[string]write
+	order  []string // keys of writes in first-write order
+	err    error    // first store error seen by Get
+}
+
+func (t *etcdTxn) Get(key string) ([]byte, error) {
+	if w, ok := t.writes[key]; ok {
+		if w.deleted {
+			return nil, ErrNotFound
+		}
+		return w.value, nil
+	}
+	r, ok := t.reads[key]
+	if !ok {
+		resp, err := t.cli.Get(t.ctx, key, clientv3.WithSerializable())
+		if err != nil {
+			t.err = mapErr(err)
+			return nil, t.err
+		}
+		if len(resp.Kvs) > 0 {
+			r = read{value: resp.Kvs[0].Value, rev: resp.Kvs[0].ModRevision}
+		}
+		t.reads[key] = r
+	}
+	if r.rev == 0 {
+		return nil, ErrNotFound
+	}
+	return r.value, nil
+}
+
+func (t *etcdTxn) Put(key string, value []byte) { t.set(key, write{value: value}) }
+
+func (t *etcdTxn) Delete(key string) { t.set(key, write{deleted: true}) }
+
+func (t *etcdTxn) set(key string, w write) {
+	if _, ok := t.writes[key]; !ok {
+		t.order = append(t.order, key)
+	}
+	t.writes[key] = w
+}
+
+// commit applies the writes if every read key still has the revision it was read at.
+func (t *etcdTxn) commit() (bool, error) {
+	if len(t.writes) == 0 {
+		return true, nil
+	}
+	cmps := make([]clientv3.Cmp, 0, len(t.reads))
+	for key, r := range t.reads {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", r.rev))
+	}
+	ops := make([]clientv3.Op, 0, len(t.order))
+	for _, key := range t.order {
+		w := t.writes[key]
+		if w.deleted {
+			ops = append(ops, clientv3.OpDelete(key))
+		} else {
+			ops = append(ops, clientv3.OpPut(key, string(w.value)))
+		}
+	}
+	resp, err := t.cli.Txn(t.ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return resp.Succeeded, nil
+}
+
+// mapErr turns client errors that mean "try later" into ErrUnavailable.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, rpctypes.ErrNoLeader) ||
+		errors.Is(err, rpctypes.ErrTimeout) || errors.Is(err, rpctypes.ErrStopped) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,120 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+
+	"berth.dev/berth/kvnode"
+)
+
+// Event actions.
+const (
+	ActionPush   = "push"
+	ActionPull   = "pull"
+	ActionDelete = "delete"
+)
+
+// Event is one entry of the durable event queue (keys "event/..."), read by later
+// consumers such as scanning and replication.
+type Event struct {
+	Action     string        `json:"action"`
+	Repository string        `json:"repository"`
+	Digest     digest.Digest `json:"digest,omitempty"`
+	Tag        string        `json:"tag,omitempty"`
+	MediaType  string        `json:"media_type,omitempty"`
+	Time       time.Time     `json:"time"`
+}
+
+// putEvent appends e inside the transaction of the change it describes.
+func (r *Registry) putEvent(tx kvnode.Txn, e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	txPutJSON(tx, eventKey(e.Time, newID()[:8]), e)
+}
+
+// Events returns up to limit events after the event key after ("" for the oldest).
+func (r *Registry) Events(ctx context.Context, after string, limit int) ([]kvnode.KV, error) {
+	kvs, err := r.store.Range(ctx, prefixEvent, after, limit)
+	return kvs, storeErr(err)
+}
+
+// DecodeEvent decodes the value of an event key.
+func DecodeEvent(b []byte) (Event, error) {
+	var e Event
+	err := json.Unmarshal(b, &e)
+	return e, err
+}
+
+// maxEventBatch keeps one flush within etcd's default limit of operations per txn.
+const maxEventBatch = 100
+
+// eventBuffer holds pull events until the next flush, so that reads do not turn
+// into metadata writes one by one.
+type eventBuffer struct {
+	mu      sync.Mutex
+	pending []Event // guarded by mu
+}
+
+func (b *eventBuffer) add(e Event) {
+	b.mu.Lock()
+	b.pending = append(b.pending, e)
+	b.mu.Unlock()
+}
+
+func (b *eventBuffer) take() []Event {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.pending
+	b.pending = nil
+	return out
+}
+
+// recordPull buffers a pull event.
+func (r *Registry) recordPull(e Event) {
+	e.Action = ActionPull
+	e.Time = time.Now().UTC()
+	r.pulls.add(e)
+}
+
+func (r *Registry) flushLoop() {
+	t := time.NewTicker(r.opts.EventFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := r.flushPulls(ctx); err != nil {
+				r.log.Warn("flush pull events", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// flushPulls writes buffered pull events in batches. A batch that fails is dropped:
+// pull records are best effort, push and delete events are not.
+func (r *Registry) flushPulls(ctx context.Context) error {
+	events := r.pulls.take()
+	for len(events) > 0 {
+		n := min(len(events), maxEventBatch)
+		batch := events[:n]
+		events = events[n:]
+		err := r.update(ctx, func(tx kvnode.Txn) error {
+			for _, e := range batch {
+				r.putEvent(tx, e)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

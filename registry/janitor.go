@@ -1,0 +1,50 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"berth.dev/berth/kvnode"
+)
+
+// cleanUploads removes staged files that no session owns (left by a crash between
+// writing and recording) and sessions idle for longer than the upload TTL.
+func (r *Registry) cleanUploads(ctx context.Context) error {
+	staged, err := r.blobs.ListUploads(ctx)
+	if err != nil {
+		return fmt.Errorf("registry: list uploads: %w", err)
+	}
+	removed := 0
+	for _, s := range staged {
+		var u Upload
+		err := r.getJSON(ctx, uploadKey(s.ID), &u)
+		switch {
+		case errors.Is(err, kvnode.ErrNotFound):
+		case err != nil:
+			return err
+		case time.Since(u.Updated) < r.opts.UploadTTL:
+			continue
+		}
+		if err := r.dropUpload(ctx, s.ID); err != nil {
+			return err
+		}
+		removed++
+	}
+	if removed > 0 {
+		r.log.Info("removed abandoned uploads", "count", removed)
+	}
+	return nil
+}
+
+func (r *Registry) dropUpload(ctx context.Context, id string) error {
+	err := r.update(ctx, func(tx kvnode.Txn) error {
+		tx.Delete(uploadKey(id))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return r.blobs.AbortUpload(ctx, id)
+}

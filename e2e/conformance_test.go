@@ -150,7 +150,7 @@ func failedCases(report junitSuites) []failedCase {
 			}
 			detail := strings.TrimSpace(c.SystemOut)
 			if out := strings.TrimSpace(c.SystemErr); out != "" {
-				detail += requestsMarker + truncate(out, 4<<10)
+				detail += requestsMarker + lastBytes(out, 6<<10)
 			}
 			failed = append(failed, failedCase{c.Name, c.Status, detail})
 		}
@@ -172,6 +172,14 @@ func logSkipped(t *testing.T, report junitSuites) {
 			t.Logf("conformance skipped %s", line)
 		}
 	}
+}
+
+// lastBytes returns the end of s, where the request that failed a check is.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "[...]\n" + s[len(s)-n:]
 }
 
 func truncate(s string, n int) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"syscall"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -9,14 +10,22 @@ import (
 
 // measurement holds the figures of one server.
 type measurement struct {
-	get      loadResult
-	pushMBps float64
-	pullMBps float64
-	peakRSS  int64 // VmHWM in bytes at the end of the run
+	get     loadResult
+	getCPU  time.Duration // server CPU time per manifest GET
+	getRSS  int64         // VmHWM in bytes after the manifest GET load
+	blob    transfer
+	peakRSS int64 // VmHWM in bytes at the end of the run
+}
+
+// transfer holds the figures of one blob pushed and pulled back.
+type transfer struct {
+	size               int64
+	pushMBps, pullMBps float64       // 10^6 bytes per second
+	pushCPU, pullCPU   time.Duration // server CPU time per GiB
 }
 
 // measure pushes the small image, loads its manifest GET, then pushes and pulls the
-// blob, and finally reads the server's peak RSS.
+// blob, reading the server's peak RSS after the load and at the end.
 func measure(ctx context.Context, s *server, cfg config, gen loadGen, img *image,
 	b blob) (measurement, error) {
 	var m measurement
@@ -24,62 +33,96 @@ func measure(ctx context.Context, s *server, cfg config, gen loadGen, img *image
 	if err != nil {
 		return m, err
 	}
-	if m.get, err = measureGet(ctx, s, c, cfg, gen, img); err != nil {
+	if err := prepareGet(ctx, s, c, img); err != nil {
+		return m, err
+	}
+	if m.get, m.getCPU, err = loadGet(ctx, s, cfg, gen); err != nil {
 		return m, err
 	}
 	logf("%s: manifest GET %.0f req/s, p99 %v", s.name, m.get.rps, m.get.p99)
-	if m.pushMBps, m.pullMBps, err = pushPull(ctx, c, b, cfg.upload); err != nil {
+	if m.getRSS, err = peakRSS(s.pid()); err != nil {
 		return m, err
 	}
-	logf("%s: blob push %.0f MB/s, pull %.0f MB/s", s.name, m.pushMBps, m.pullMBps)
+	if m.blob, err = pushPull(ctx, s, c, b, cfg.upload); err != nil {
+		return m, err
+	}
 	m.peakRSS, err = peakRSS(s.pid())
 	return m, err
 }
 
-// measureGet pushes img, checks one manifest GET and runs the load after a warm-up.
-func measureGet(ctx context.Context, s *server, c *client, cfg config, gen loadGen,
-	img *image) (loadResult, error) {
+// manifestPath is the path of the image manifest the load GETs.
+const manifestPath = "/v2/" + imageRepo + "/manifests/" + imageTag
+
+// prepareGet pushes img and checks one GET of its manifest.
+func prepareGet(ctx context.Context, s *server, c *client, img *image) error {
 	if err := img.push(ctx, c, imageRepo, imageTag); err != nil {
-		return loadResult{}, err
+		return err
 	}
-	path := "/v2/" + imageRepo + "/manifests/" + imageTag
-	accept := ocispec.MediaTypeImageManifest
-	if err := c.checkManifest(ctx, path, accept, img.manifestDigest); err != nil {
-		return loadResult{}, err
-	}
-	spec := loadSpec{url: s.url + path, accept: accept, conns: cfg.conns, duration: warmup}
+	return c.checkManifest(ctx, manifestPath, ocispec.MediaTypeImageManifest, img.manifestDigest)
+}
+
+// loadGet runs the manifest GET load after a warm-up and returns its result and the
+// server's CPU time per request.
+func loadGet(ctx context.Context, s *server, cfg config, gen loadGen) (loadResult,
+	time.Duration, error) {
+	spec := loadSpec{url: s.url + manifestPath, accept: ocispec.MediaTypeImageManifest,
+		conns: cfg.conns, duration: warmup}
 	logf("%s: manifest GET warm-up %v, then %v at %d connections",
 		s.name, warmup, cfg.duration, cfg.conns)
 	if _, err := gen.run(ctx, spec); err != nil {
-		return loadResult{}, err
+		return loadResult{}, 0, err
 	}
 	spec.duration = cfg.duration
-	return gen.run(ctx, spec)
+	var r loadResult
+	cpu, err := cpuDuring(s.pid(), func() (err error) {
+		r, err = gen.run(ctx, spec)
+		return err
+	})
+	if err != nil || r.requests == 0 {
+		return r, 0, err
+	}
+	return r, cpu / time.Duration(r.requests), nil
 }
 
-// pushPull pushes blob b and pulls it back, and returns both rates in MB/s (10^6 bytes).
-func pushPull(ctx context.Context, c *client, b blob, mode string) (push, pull float64,
-	err error) {
-	start := time.Now()
-	if err = c.pushBlob(ctx, blobRepo, b.reader(), b.size, b.digest, mode); err != nil {
-		return 0, 0, err
+// pushPull pushes blob b and pulls it back. It first flushes dirty pages to disk so
+// that the writeback of an earlier phase does not slow this one down.
+func pushPull(ctx context.Context, s *server, c *client, b blob, mode string) (transfer,
+	error) {
+	syscall.Sync()
+	t := transfer{size: b.size}
+	var elapsed time.Duration
+	var err error
+	t.pushCPU, err = cpuDuring(s.pid(), func() error {
+		start := time.Now()
+		defer func() { elapsed = time.Since(start) }()
+		return c.pushBlob(ctx, blobRepo, b.reader(), b.size, b.digest, mode)
+	})
+	if err != nil {
+		return t, err
 	}
-	push = mbps(b.size, time.Since(start))
-	start = time.Now()
-	if err = c.pullBlob(ctx, blobRepo, b.digest, b.size); err != nil {
-		return 0, 0, err
-	}
-	return push, mbps(b.size, time.Since(start)), nil
+	t.pushMBps = mbps(b.size, elapsed)
+	t.pullCPU, err = cpuDuring(s.pid(), func() error {
+		start := time.Now()
+		defer func() { elapsed = time.Since(start) }()
+		return c.pullBlob(ctx, blobRepo, b.digest, b.size)
+	})
+	t.pullMBps = mbps(b.size, elapsed)
+	t.pushCPU, t.pullCPU = perGiB(t.pushCPU, b.size), perGiB(t.pullCPU, b.size)
+	logf("%s: %v blob push %.0f MB/s, pull %.0f MB/s",
+		s.name, (*size)(&t.size), t.pushMBps, t.pullMBps)
+	return t, err
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
 
+func perGiB(d time.Duration, n int64) time.Duration {
+	return time.Duration(float64(d) * float64(1<<30) / float64(n))
+}
+
 // bigResult holds Berth's figures for the big blob.
 type bigResult struct {
-	size     int64
-	pushMBps float64
-	pullMBps float64
-	peakRSS  int64
+	blob    transfer
+	peakRSS int64
 }
 
 // measureBig starts a fresh Berth, pushes and pulls a big blob through it and reads
@@ -100,12 +143,11 @@ func measureBig(ctx context.Context, cfg config, work string) (*bigResult, error
 	if err != nil {
 		return nil, err
 	}
-	r := &bigResult{size: b.size}
-	if r.pushMBps, r.pullMBps, err = pushPull(ctx, c, b, cfg.upload); err != nil {
+	r := &bigResult{}
+	if r.blob, err = pushPull(ctx, s, c, b, cfg.upload); err != nil {
 		return nil, err
 	}
 	r.peakRSS, err = peakRSS(s.pid())
-	logf("berth: big blob push %.0f MB/s, pull %.0f MB/s, peak RSS %.0f MiB",
-		r.pushMBps, r.pullMBps, mib(r.peakRSS))
+	logf("berth: big blob peak RSS %.0f MiB", mib(r.peakRSS))
 	return r, err
 }

@@ -25,7 +25,12 @@ type report struct {
 }
 
 func newReport(cfg config, loadgen string) *report {
-	return &report{cfg: cfg, machine: machine(), loadgen: loadgen, results: map[string]measurement{}}
+	return &report{
+		cfg:     cfg,
+		machine: machine(),
+		loadgen: loadgen,
+		results: map[string]measurement{},
+	}
 }
 
 // row is one line of the table; NaN marks a figure that was not measured.
@@ -60,18 +65,27 @@ type metric struct {
 
 // metrics lists the figures measured on every server, in report order.
 func metrics() []metric {
+	get := func(m measurement) loadResult { return m.get }
 	return []metric{
-		{"manifest GET req/s", func(m measurement) float64 { return m.get.rps },
+		{"manifest GET req/s", func(m measurement) float64 { return get(m).rps },
 			targetGetRatio, ">= 2x (aim 4x)"},
-		{"manifest GET p99 ms", func(m measurement) float64 { return ms(m.get.p99) }, 0, ""},
+		{"manifest GET p99 ms", func(m measurement) float64 { return ms(get(m).p99) }, 0, ""},
 		{"manifest GET errors", func(m measurement) float64 {
-			return float64(m.get.errors)
+			return float64(get(m).errors)
 		}, 0, ""},
-		{"blob push MB/s", func(m measurement) float64 { return m.pushMBps },
+		{"server CPU us/GET", func(m measurement) float64 { return us(m.getCPU) }, 0, ""},
+		{"peak RSS after GETs MiB", func(m measurement) float64 { return mib(m.getRSS) }, 0, ""},
+		{"blob push MB/s", func(m measurement) float64 { return m.blob.pushMBps },
 			targetBlobRatio, ">= 1.0x"},
-		{"blob pull MB/s", func(m measurement) float64 { return m.pullMBps },
+		{"blob pull MB/s", func(m measurement) float64 { return m.blob.pullMBps },
 			targetBlobRatio, ">= 1.0x"},
-		{"peak RSS MiB", func(m measurement) float64 { return mib(m.peakRSS) }, 0, ""},
+		{"push server CPU s/GiB", func(m measurement) float64 {
+			return m.blob.pushCPU.Seconds()
+		}, 0, ""},
+		{"pull server CPU s/GiB", func(m measurement) float64 {
+			return m.blob.pullCPU.Seconds()
+		}, 0, ""},
+		{"peak RSS at end MiB", func(m measurement) float64 { return mib(m.peakRSS) }, 0, ""},
 	}
 }
 
@@ -112,16 +126,20 @@ func (r *report) bigRows() []row {
 	if r.big == nil {
 		return nil
 	}
-	label := fmt.Sprintf("%v blob", (*size)(&r.big.size))
+	t := r.big.blob
+	label := fmt.Sprintf("berth, %v blob:", (*size)(&t.size))
 	rss := mib(r.big.peakRSS)
 	verdict := "MISSED"
 	if rss < targetBigRSSMiB {
 		verdict = "met"
 	}
+	nan := math.NaN()
 	return []row{
-		{label + " push MB/s", r.big.pushMBps, math.NaN(), "", ""},
-		{label + " pull MB/s", r.big.pullMBps, math.NaN(), "", ""},
-		{label + " peak RSS MiB", rss, math.NaN(), "< 150 MiB", verdict},
+		{label + " push MB/s", t.pushMBps, nan, "", ""},
+		{label + " pull MB/s", t.pullMBps, nan, "", ""},
+		{label + " push CPU s/GiB", t.pushCPU.Seconds(), nan, "", ""},
+		{label + " pull CPU s/GiB", t.pullCPU.Seconds(), nan, "", ""},
+		{label + " peak RSS MiB", rss, nan, "< 150 MiB", verdict},
 	}
 }
 
@@ -131,6 +149,8 @@ func num(v float64) string {
 		return "-"
 	case v >= 100 || v == math.Trunc(v):
 		return fmt.Sprintf("%.0f", v)
+	case v < 10:
+		return fmt.Sprintf("%.2f", v)
 	}
 	return fmt.Sprintf("%.1f", v)
 }
@@ -145,3 +165,6 @@ func ratio(berth, dist float64) string {
 
 // ms reports d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// us reports d in microseconds.
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -16,7 +16,7 @@ var conformanceEnv = []string{
 	"OCI_TLS=disabled",
 	"OCI_REPO1=conformance/repo1",
 	"OCI_REPO2=conformance/repo2",
-	"OCI_LOG=warn",
+	"OCI_LOG=info", // names each check as it passes: the last one shows where a run hung
 
 	"OCI_API_PING=true",
 	"OCI_API_PULL=true",
@@ -89,7 +89,7 @@ func TestOCIConformance(t *testing.T) {
 	env := append(withoutOCIEnv(os.Environ()), conformanceEnv...)
 	env = append(env, "OCI_REGISTRY="+s.addr, "OCI_RESULTS_DIR="+results)
 	stdout, stderr, err := runEnv(t, work, env, prog)
-	report := readJUnit(t, results, stdout, stderr)
+	report := readJUnit(t, results, stdout, stderr, err)
 
 	for i, c := range failedCases(report) {
 		if i >= detailedFailures {
@@ -98,7 +98,7 @@ func TestOCIConformance(t *testing.T) {
 		t.Errorf("conformance check %s: %s\n%s", c.status, c.name, c.detail)
 	}
 	if err != nil {
-		t.Errorf("conformance program: %v\nstderr:\n%s", err, stderr)
+		t.Errorf("conformance program: %v\nend of its log:\n%s", err, lastLines(stderr, 20))
 	}
 	if report.Tests < minConformanceChecks {
 		t.Errorf("conformance ran %d checks, want at least %d\nstdout:\n%s",
@@ -122,11 +122,12 @@ func withoutOCIEnv(env []string) []string {
 
 // readJUnit parses results/junit.xml; the program writes no report when its
 // configuration is wrong, so a missing file fails the test with its output.
-func readJUnit(t *testing.T, results, stdout, stderr string) junitSuites {
+func readJUnit(t *testing.T, results, stdout, stderr string, runErr error) junitSuites {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(results, "junit.xml"))
 	if err != nil {
-		t.Fatalf("conformance wrote no report: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+		t.Fatalf("conformance wrote no report (exit: %v): %v\nstdout:\n%s\nend of its log:\n%s",
+			runErr, err, stdout, lastLines(stderr, 20))
 	}
 	if _, err := os.Stat(filepath.Join(results, "results.yaml")); err != nil {
 		t.Errorf("conformance wrote no results.yaml: %v", err)
@@ -180,6 +181,15 @@ func lastBytes(s string, n int) string {
 		return s
 	}
 	return "[...]\n" + s[len(s)-n:]
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func truncate(s string, n int) string {

@@ -26,7 +26,7 @@ import (
 const (
 	readyTimeout = 2 * time.Minute  // berth serve: start to /readyz 200
 	stopTimeout  = 15 * time.Second // SIGTERM to exit, then SIGKILL
-	toolTimeout  = 5 * time.Minute  // one client command
+	toolTimeout  = 3 * time.Minute  // one client command
 	logTail      = 16 << 10         // bytes of server log shown when a test fails
 )
 
@@ -403,6 +403,9 @@ func runEnv(
 	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
 	t.Logf("$ %s %s", filepath.Base(prog), strings.Join(args, " "))
 	err = cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("killed after %s: %w", toolTimeout, err)
+	}
 	return outBuf.String(), errBuf.String(), err
 }
 
@@ -445,17 +448,26 @@ func (s *server) do(t *testing.T, method, pathOrURL string, body []byte, hdr ...
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	r, err := roundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	return r
+}
+
+// roundTrip sends req like a Go client (no Expect: 100-continue) and reads the reply.
+func roundTrip(req *http.Request) (reply, error) {
 	client := &http.Client{Timeout: time.Minute}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
+		return reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, u, err)
+		return reply{}, fmt.Errorf("reading body: %w", err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // errorCodes returns the codes of an OCI error body, or nil if it is not one.

@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Helpers that speak the distribution API with plain HTTP, so tests can set up
@@ -108,4 +113,91 @@ func wantError(t *testing.T, what string, r reply, status int, code string) {
 	if !slices.Contains(r.errorCodes(), code) {
 		t.Errorf("%s: error codes %v, want %s (body %q)", what, r.errorCodes(), code, r.body)
 	}
+}
+
+// reply is a registry response read in full.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends one request to the server. hdr holds header names and values in turn.
+func (s *server) do(t *testing.T, method, pathOrURL string, body []byte, hdr ...string) reply {
+	t.Helper()
+	u := pathOrURL
+	if strings.HasPrefix(u, "/") {
+		u = s.url(u)
+	}
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	r, err := roundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	return r
+}
+
+// roundTrip sends req like a Go client (no Expect: 100-continue) and reads the reply.
+func roundTrip(req *http.Request) (reply, error) {
+	client := &http.Client{Timeout: time.Minute}
+	resp, err := client.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{}, fmt.Errorf("reading body: %w", err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// errorCodes returns the codes of an OCI error body, or nil if it is not one.
+func (r reply) errorCodes() []string {
+	var body struct {
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(r.body, &body) != nil {
+		return nil
+	}
+	codes := make([]string, 0, len(body.Errors))
+	for _, e := range body.Errors {
+		codes = append(codes, e.Code)
+	}
+	return codes
+}
+
+// String shows the reply in test failure messages.
+func (r reply) String() string {
+	b := r.body
+	if len(b) > 2048 {
+		b = b[:2048]
+	}
+	return fmt.Sprintf("%d %s %q", r.status, http.StatusText(r.status), b)
+}
+
+// location resolves the Location header of r against the server's base URL.
+func (s *server) location(t *testing.T, r reply) string {
+	t.Helper()
+	loc := r.header.Get("Location")
+	if loc == "" {
+		t.Fatalf("reply has no Location header: %v", r)
+	}
+	u, err := url.Parse(s.url("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := url.Parse(loc)
+	if err != nil {
+		t.Fatalf("bad Location %q: %v", loc, err)
+	}
+	return u.ResolveReference(ref).String()
 }

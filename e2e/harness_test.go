@@ -1,20 +1,14 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -156,7 +150,8 @@ func (s *server) start() error {
 		return err
 	}
 	defer log.Close()
-	fmt.Fprintf(log, "==== %s start on %s at %s\n", target.kind, s.addr, time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(log, "==== %s start on %s at %s\n",
+		target.kind, s.addr, time.Now().Format(time.RFC3339Nano))
 
 	cmd, err := s.command()
 	if err != nil {
@@ -312,204 +307,4 @@ func (s *server) url(path string) string {
 // ref returns an image reference to repo (with a tag or digest if given) on the server.
 func (s *server) ref(repoAndTag string) string {
 	return s.addr + "/" + repoAndTag
-}
-
-// tool returns the path of a pinned client program in $BERTH_TOOLS. It skips
-// the test when BERTH_TOOLS is unset, unless BERTH_REQUIRE_TOOLS=1, and fails
-// it when the program is missing.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("BERTH_TOOLS")
-	if dir == "" {
-		skipWithoutTools(t, name)
-		t.Fatalf("BERTH_REQUIRE_TOOLS=1 but BERTH_TOOLS is unset; %s is needed", name)
-	}
-	path := filepath.Join(dir, name)
-	if !isFile(path) {
-		t.Fatalf("%s missing from BERTH_TOOLS=%s: run ./scripts/tools.sh", name, dir)
-	}
-	return path
-}
-
-func isFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-// debianTool returns the path of a program that ./scripts/tools.sh installs with
-// apt-get, looking in $BERTH_TOOLS and then in PATH. Without root the program
-// cannot be installed, so a missing one skips the test.
-func debianTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	if dir := os.Getenv("BERTH_TOOLS"); dir == "" {
-		skipWithoutTools(t, name)
-	} else if p := filepath.Join(dir, name); isFile(p) {
-		return p
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if os.Geteuid() != 0 {
-		t.Skipf("%s not installed and not root: apt-get install %s", name, pkg)
-	}
-	t.Fatalf("%s not found in BERTH_TOOLS or PATH: run ./scripts/tools.sh (apt-get install %s)",
-		name, pkg)
-	return ""
-}
-
-func skipWithoutTools(t *testing.T, name string) {
-	t.Helper()
-	if os.Getenv("BERTH_REQUIRE_TOOLS") == "1" {
-		return
-	}
-	t.Skipf("BERTH_TOOLS is unset, so %s is not available: run ./scripts/test, "+
-		"or ./scripts/tools.sh and export BERTH_TOOLS=$PWD/.tools/bin", name)
-}
-
-// run executes a client program in dir and returns its standard output.
-// It fails the test, showing both outputs, when the program fails.
-func run(t *testing.T, dir, prog string, args ...string) string {
-	t.Helper()
-	out, errOut, err := runErr(t, dir, prog, args...)
-	if err != nil {
-		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s",
-			filepath.Base(prog), strings.Join(args, " "), err, out, errOut)
-	}
-	return out
-}
-
-// runErr executes a client program in dir and returns its outputs and error.
-func runErr(t *testing.T, dir, prog string, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	env := append(os.Environ(), "DOCKER_CONFIG="+clientConfigDir(t))
-	return runEnv(t, dir, env, prog, args...)
-}
-
-// runEnv executes a client program in dir with the environment env.
-func runEnv(
-	t *testing.T,
-	dir string,
-	env []string,
-	prog string,
-	args ...string,
-) (stdout, stderr string, err error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	var outBuf, errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	t.Logf("$ %s %s", filepath.Base(prog), strings.Join(args, " "))
-	err = cmd.Run()
-	if ctx.Err() != nil {
-		err = fmt.Errorf("killed after %s: %w", toolTimeout, err)
-	}
-	return outBuf.String(), errBuf.String(), err
-}
-
-var clientConfig struct {
-	once sync.Once
-	dir  string
-}
-
-// clientConfigDir returns an empty directory for clients' credential files,
-// so that a developer's own ~/.docker/config.json plays no part.
-func clientConfigDir(t *testing.T) string {
-	clientConfig.once.Do(func() {
-		dir, err := os.MkdirTemp("", "berth-e2e-docker-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		clientConfig.dir = dir
-	})
-	return clientConfig.dir
-}
-
-// reply is a registry response read in full.
-type reply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// do sends one request to the server. hdr holds header names and values in turn.
-func (s *server) do(t *testing.T, method, pathOrURL string, body []byte, hdr ...string) reply {
-	t.Helper()
-	u := pathOrURL
-	if strings.HasPrefix(u, "/") {
-		u = s.url(u)
-	}
-	req, err := http.NewRequest(method, u, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	r, err := roundTrip(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	return r
-}
-
-// roundTrip sends req like a Go client (no Expect: 100-continue) and reads the reply.
-func roundTrip(req *http.Request) (reply, error) {
-	client := &http.Client{Timeout: time.Minute}
-	resp, err := client.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, fmt.Errorf("reading body: %w", err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
-}
-
-// errorCodes returns the codes of an OCI error body, or nil if it is not one.
-func (r reply) errorCodes() []string {
-	var body struct {
-		Errors []struct {
-			Code string `json:"code"`
-		} `json:"errors"`
-	}
-	if json.Unmarshal(r.body, &body) != nil {
-		return nil
-	}
-	codes := make([]string, 0, len(body.Errors))
-	for _, e := range body.Errors {
-		codes = append(codes, e.Code)
-	}
-	return codes
-}
-
-// String shows the reply in test failure messages.
-func (r reply) String() string {
-	b := r.body
-	if len(b) > 2048 {
-		b = b[:2048]
-	}
-	return fmt.Sprintf("%d %s %q", r.status, http.StatusText(r.status), b)
-}
-
-// location resolves the Location header of r against the server's base URL.
-func (s *server) location(t *testing.T, r reply) string {
-	t.Helper()
-	loc := r.header.Get("Location")
-	if loc == "" {
-		t.Fatalf("reply has no Location header: %v", r)
-	}
-	u, err := url.Parse(s.url("/"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := url.Parse(loc)
-	if err != nil {
-		t.Fatalf("bad Location %q: %v", loc, err)
-	}
-	return u.ResolveReference(ref).String()
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -53,10 +54,17 @@ func (s *Server) putManifest(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return fmt.Errorf("%w: reading body: %v", registry.ErrManifestInvalid, err)
 	}
-	m, err := s.reg.PutManifest(c.UserContext(), rt.name, ref,
+	var also []string
+	for _, t := range c.Context().QueryArgs().PeekMulti("tag") {
+		also = append(also, string(t))
+	}
+	m, err := s.reg.PutManifest(c.UserContext(), rt.name, ref, also,
 		c.Get(fiber.HeaderContentType), b)
 	if err != nil {
 		return err
+	}
+	if len(also) > 0 {
+		c.Set("OCI-Tag", strings.Join(m.Tags, ","))
 	}
 	c.Set(fiber.HeaderLocation, "/v2/"+rt.name+"/manifests/"+m.Digest.String())
 	c.Set("Docker-Content-Digest", m.Digest.String())

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
@@ -62,11 +63,33 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 
 func (s *Server) routes() {
 	s.app.Use(s.metrics.middleware)
+	s.app.Use(drainBody)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metrics.handler())
 	s.app.Use("/v2", s.v2)
 	s.app.Use(func(c *fiber.Ctx) error { return writeError(c, s.log, errNotFound) })
+}
+
+// maxDrain is how much of an unread request body is read away so that the
+// connection can serve the next request; past it the connection is closed.
+const maxDrain = 1 << 20
+
+// drainBody reads what a handler left of a streamed request body. Without it, the
+// unread bytes of a chunked body would be parsed as the next request.
+func drainBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if c.Request().Header.ContentLength() == 0 {
+		return err
+	}
+	b := body(c)
+	if b.eof {
+		return err
+	}
+	if n, _ := io.CopyN(io.Discard, b, maxDrain+1); n > maxDrain {
+		c.Context().SetConnectionClose()
+	}
+	return err
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

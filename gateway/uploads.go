@@ -10,12 +10,39 @@ import (
 	"berth.dev/berth/registry"
 )
 
-// body returns the request body as a stream.
-func body(c *fiber.Ctx) io.Reader {
-	if r := c.Context().RequestBodyStream(); r != nil {
-		return r
+// bodyLocal is the Fiber local holding a request's *bodyReader.
+const bodyLocal = "berth_body"
+
+// bodyReader is the request body as a stream. It remembers reaching the end, because
+// reading a finished chunked stream again would wait for the next request's bytes.
+type bodyReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.eof {
+		return 0, io.EOF
 	}
-	return bytes.NewReader(c.Body())
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// body returns the request body as a stream, the same one for every call.
+func body(c *fiber.Ctx) *bodyReader {
+	if b, ok := c.Locals(bodyLocal).(*bodyReader); ok {
+		return b
+	}
+	var r io.Reader = c.Context().RequestBodyStream()
+	if r == nil {
+		r = bytes.NewReader(c.Body())
+	}
+	b := &bodyReader{r: r}
+	c.Locals(bodyLocal, b)
+	return b
 }
 
 // startUpload answers POST .../blobs/uploads/: a monolithic upload (?digest=), a

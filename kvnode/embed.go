@@ -58,7 +58,9 @@ func embeddedEtcdConfig(dir string) (*embed.Config, error) {
 	c.Logger = "zap"
 	c.LogLevel = "error"
 	c.AutoCompactionMode = "periodic"
-	c.AutoCompactionRetention = "1h"
+	// Keep five minutes of history: enough for watchers to catch up, small enough
+	// that a steady write rate does not fill the backend quota.
+	c.AutoCompactionRetention = "5m"
 	clientURL, err := freeLoopbackURL()
 	if err != nil {
 		return nil, err

@@ -26,7 +26,10 @@ type Event struct {
 	Digest     digest.Digest `json:"digest,omitempty"`
 	Tag        string        `json:"tag,omitempty"`
 	MediaType  string        `json:"media_type,omitempty"`
-	Time       time.Time     `json:"time"`
+	// Count is how many pulls a pull event stands for (pulls of the same manifest
+	// within one flush interval are recorded once); 0 for other actions.
+	Count int       `json:"count,omitempty"`
+	Time  time.Time `json:"time"`
 }
 
 // putEvent appends e inside the transaction of the change it describes.
@@ -54,23 +57,44 @@ func DecodeEvent(b []byte) (Event, error) {
 const maxEventBatch = 100
 
 // eventBuffer holds pull events until the next flush, so that reads do not turn
-// into metadata writes one by one.
+// into metadata writes one by one. Pulls of the same manifest by the same reference
+// are merged into one event with a count, which bounds the writes per flush by the
+// number of distinct manifests pulled, not by the request rate.
 type eventBuffer struct {
 	mu      sync.Mutex
-	pending []Event // guarded by mu
+	pending map[pullKey]*Event // guarded by mu
+}
+
+type pullKey struct {
+	repo string
+	d    digest.Digest
+	tag  string
 }
 
 func (b *eventBuffer) add(e Event) {
+	k := pullKey{e.Repository, e.Digest, e.Tag}
 	b.mu.Lock()
-	b.pending = append(b.pending, e)
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	if b.pending == nil {
+		b.pending = map[pullKey]*Event{}
+	}
+	if p, ok := b.pending[k]; ok {
+		p.Count++
+		return
+	}
+	e.Count = 1
+	b.pending[k] = &e
 }
 
 func (b *eventBuffer) take() []Event {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.pending
+	pending := b.pending
 	b.pending = nil
+	b.mu.Unlock()
+	out := make([]Event, 0, len(pending))
+	for _, e := range pending {
+		out = append(out, *e)
+	}
 	return out
 }
 
@@ -84,6 +108,7 @@ func (r *Registry) recordPull(e Event) {
 func (r *Registry) flushLoop() {
 	t := time.NewTicker(r.opts.EventFlushInterval)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
 		select {
 		case <-r.stop:
@@ -92,6 +117,12 @@ func (r *Registry) flushLoop() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := r.flushPulls(ctx); err != nil {
 				r.log.Warn("flush pull events", "err", err)
+			}
+			if time.Since(lastPrune) > time.Minute {
+				lastPrune = time.Now()
+				if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
+					r.log.Warn("prune events", "err", err)
+				}
 			}
 			cancel()
 		}
@@ -117,4 +148,33 @@ func (r *Registry) flushPulls(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// pruneEvents deletes events older than cutoff, oldest first.
+func (r *Registry) pruneEvents(ctx context.Context, cutoff time.Time) error {
+	limit := eventKey(cutoff, "")
+	for {
+		kvs, err := r.store.Range(ctx, prefixEvent, "", maxEventBatch)
+		if err != nil {
+			return storeErr(err)
+		}
+		var old []string
+		for _, kv := range kvs {
+			if kv.Key < limit {
+				old = append(old, kv.Key)
+			}
+		}
+		if len(old) == 0 {
+			return nil
+		}
+		err = r.update(ctx, func(tx kvnode.Txn) error {
+			for _, k := range old {
+				tx.Delete(k)
+			}
+			return nil
+		})
+		if err != nil || len(old) < len(kvs) {
+			return err
+		}
+	}
 }

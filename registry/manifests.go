@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,16 +41,30 @@ type Manifest struct {
 	Size      int64
 	// Subject is the digest of the manifest's subject, or "".
 	Subject digest.Digest
+	// Tags are the tags a push pointed at the manifest.
+	Tags []string
 }
 
 // PutManifest validates body and stores it under ref in repo. A tag is moved to the
-// new manifest; a digest reference must match the body.
+// new manifest; a digest reference must match the body. Every tag in also (the
+// ?tag= parameters of a push by digest) is pointed at the manifest in the same
+// transaction.
 func (r *Registry) PutManifest(
-	ctx context.Context, repo string, ref Reference, contentType string, body []byte,
+	ctx context.Context, repo string, ref Reference, also []string, contentType string,
+	body []byte,
 ) (Manifest, error) {
 	d, err := manifestDigest(ref, body)
 	if err != nil {
 		return Manifest{}, err
+	}
+	tags := also
+	if ref.Tag != "" {
+		tags = append([]string{ref.Tag}, also...)
+	}
+	for _, t := range tags {
+		if err := ValidateTag(t); err != nil {
+			return Manifest{}, err
+		}
 	}
 	m, err := parseManifest(contentType, body)
 	if err != nil {
@@ -66,14 +81,16 @@ func (r *Registry) PutManifest(
 		if err := checkReferences(tx, repo, m); err != nil {
 			return err
 		}
-		r.commitManifest(tx, repo, ref.Tag, d, rec, referrerAnnotations(m.Annotations))
+		r.commitManifest(tx, repo, tags, d, rec, referrerAnnotations(m.Annotations))
 		return nil
 	})
 	if err != nil {
 		return Manifest{}, err
 	}
 	r.cache.add(d, body)
-	return Manifest{Digest: d, MediaType: m.MediaType, Size: rec.Size, Subject: rec.Subject}, nil
+	return Manifest{
+		Digest: d, MediaType: m.MediaType, Size: rec.Size, Subject: rec.Subject, Tags: tags,
+	}, nil
 }
 
 // referrerAnnotations returns the annotations a referrers entry keeps: all of them,
@@ -135,11 +152,11 @@ func checkReferences(tx kvnode.Txn, repo string, m *manifestJSON) error {
 
 // commitManifest writes the manifest's records and its push event.
 func (r *Registry) commitManifest(
-	tx kvnode.Txn, repo, tag string, d digest.Digest, rec manifestRecord,
+	tx kvnode.Txn, repo string, tags []string, d digest.Digest, rec manifestRecord,
 	annotations map[string]string,
 ) {
 	txPutJSON(tx, manifestKey(repo, d), rec)
-	if tag != "" {
+	for _, tag := range tags {
 		txPutJSON(tx, tagKey(repo, tag), tagRecord{Digest: d, MediaType: rec.MediaType, Size: rec.Size})
 	}
 	if rec.Subject != "" {
@@ -150,7 +167,8 @@ func (r *Registry) commitManifest(
 	}
 	tx.Put(catalogKey(repo), []byte("{}"))
 	r.putEvent(tx, Event{
-		Action: ActionPush, Repository: repo, Digest: d, Tag: tag, MediaType: rec.MediaType,
+		Action: ActionPush, Repository: repo, Digest: d, Tag: strings.Join(tags, ","),
+		MediaType: rec.MediaType,
 	})
 }
 

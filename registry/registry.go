@@ -22,6 +22,8 @@ type Options struct {
 	// EventFlushInterval is how often buffered pull events are written.
 	// Zero means one second.
 	EventFlushInterval time.Duration
+	// EventRetention is how long events are kept. Zero means 7 days.
+	EventRetention time.Duration
 	// ManifestCacheBytes bounds the in-process cache of manifest bodies, which are
 	// immutable by digest. Zero means 64 MiB; negative turns the cache off.
 	ManifestCacheBytes int64
@@ -33,6 +35,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EventFlushInterval == 0 {
 		o.EventFlushInterval = time.Second
+	}
+	if o.EventRetention == 0 {
+		o.EventRetention = 7 * 24 * time.Hour
 	}
 	if o.ManifestCacheBytes == 0 {
 		o.ManifestCacheBytes = 64 << 20

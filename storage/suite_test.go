@@ -268,13 +268,14 @@ func testUploadWritePastEnd(t *testing.T, d Driver) {
 
 func testUploadMissing(t *testing.T, d Driver) {
 	ctx := context.Background()
-	if _, err := d.WriteUpload(ctx, "nope", 0, strings.NewReader("x")); !errors.Is(err, ErrUploadNotFound) {
+	_, err := d.WriteUpload(ctx, "nope", 0, strings.NewReader("x"))
+	if !errors.Is(err, ErrUploadNotFound) {
 		t.Errorf("WriteUpload missing: %v, want ErrUploadNotFound", err)
 	}
 	if _, err := d.ReadUpload(ctx, "nope"); !errors.Is(err, ErrUploadNotFound) {
 		t.Errorf("ReadUpload missing: %v, want ErrUploadNotFound", err)
 	}
-	err := d.CommitUpload(ctx, "nope", digest.FromString(""), 0)
+	err = d.CommitUpload(ctx, "nope", digest.FromString(""), 0)
 	if !errors.Is(err, ErrUploadNotFound) {
 		t.Errorf("CommitUpload missing: %v, want ErrUploadNotFound", err)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,37 @@ func TestContainerdPull(t *testing.T) {
 	if layer != string(img.layer) {
 		t.Errorf("containerd holds a layer of %d bytes that differs from the %d pushed",
 			len(layer), len(img.layer))
+	}
+	testContainerdIndex(t, s, work, ctr, ctrArgs)
+}
+
+// testContainerdIndex pulls a two-platform index; containerd must pick this
+// machine's platform from it and record the index digest.
+func testContainerdIndex(t *testing.T, s *server, work, ctr string, ctrArgs []string) {
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	native := newImage(t, platform{OS: "linux", Architecture: runtime.GOARCH})
+	foreign := newImage(t, platform{OS: "linux", Architecture: other})
+	index := mustJSON(t, manifest{SchemaVersion: 2, MediaType: mtIndex,
+		Manifests: []descriptor{native.desc, foreign.desc}})
+	for i, img := range []image{native, foreign} {
+		s.pushImage(t, "ctr/multi", fmt.Sprintf("platform%d", i), img)
+	}
+	if r := s.pushManifest(t, "ctr/multi", "v1", mtIndex, index); r.status != http.StatusCreated {
+		t.Fatalf("PUT index: %v, want 201", r)
+	}
+
+	ref := s.ref("ctr/multi:v1")
+	run(t, work, ctr, append(ctrArgs, "images", "pull", "--plain-http",
+		"--snapshotter", "native", ref)...)
+	if got := ctrImageDigest(t, work, ctr, ctrArgs, ref); got != sha256Digest(index) {
+		t.Errorf("ctr images ls: %s has digest %q, want the index %s", ref, got, sha256Digest(index))
+	}
+	layer := run(t, work, ctr, append(ctrArgs, "content", "get", native.layerDesc.Digest)...)
+	if layer != string(native.layer) {
+		t.Errorf("containerd did not fetch the %s layer intact", runtime.GOARCH)
 	}
 }
 

@@ -82,6 +82,7 @@ func (s *server) finishUpload(t *testing.T, repo, loc string, body, want []byte)
 // upload. Upload sessions live in metadata (DESIGN.md, contract 1), so after a
 // restart on the same data directory the session goes on where it stopped, no
 // partial blob is visible, and no stale copy of the partial bytes stays behind.
+// An image pushed before the crash must still be there.
 func TestUploadSurvivesKill9(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -90,18 +91,30 @@ func TestUploadSurvivesKill9(t *testing.T) {
 	full := bytes.Join(chunks, nil)
 	partial := bytes.Join(chunks[:2], nil)
 
+	img := newImage(t, platform{OS: "linux", Architecture: "amd64"})
+	s.pushImage(t, repo, "before-crash", img)
+
 	loc := s.startUpload(t, repo)
 	loc = s.patchChunk(t, loc, chunks[0], 0)
 	loc = s.patchChunk(t, loc, chunks[1], len(chunks[0]))
 	s.kill9()
 	s.restart()
 
+	// what was acknowledged before the crash is still there
+	r := s.do(t, "GET", "/v2/"+repo+"/manifests/before-crash", nil, "Accept", mtManifest)
+	if r.status != http.StatusOK || !bytes.Equal(r.body, img.manifest) {
+		t.Errorf("GET manifest pushed before kill -9: %v, want 200 and the manifest pushed", r)
+	}
+	if got := s.blobStatus(t, repo, img.layerDesc.Digest); got != http.StatusOK {
+		t.Errorf("HEAD layer pushed before kill -9: %d, want 200", got)
+	}
+
 	for _, b := range [][]byte{full, partial, chunks[0]} {
 		if got := s.blobStatus(t, repo, sha256Digest(b)); got != http.StatusNotFound {
 			t.Errorf("HEAD blob of %d uploaded bytes after kill -9: %d, want 404", len(b), got)
 		}
 	}
-	r := s.do(t, "GET", loc, nil)
+	r = s.do(t, "GET", loc, nil)
 	if r.status != http.StatusNoContent {
 		t.Fatalf("GET upload status after kill -9 and restart: got %v, want 204 "+
 			"(the session must survive: it lives in metadata)", r)

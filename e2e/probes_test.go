@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestProbes checks the endpoints that operators and load balancers use.
@@ -33,5 +37,33 @@ func TestProbes(t *testing.T) {
 	}
 	if r := s.do(t, "GET", "/v2/", nil); r.status != http.StatusOK {
 		t.Errorf("GET /v2/: %v, want 200 (no authentication yet)", r)
+	}
+}
+
+// tlsAnswerDeadline bounds the wait for any answer to a TLS handshake. Clients
+// that try HTTPS before plain HTTP (skopeo, Docker with insecure registries)
+// stall until their own timeout when the server stays silent.
+const tlsAnswerDeadline = 5 * time.Second
+
+// TestTLSHandshakeToPlainPort sends a TLS ClientHello to the plain-HTTP port.
+// The server must answer or close at once, so that clients fall back to HTTP.
+func TestTLSHandshakeToPlainPort(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	conn, err := net.DialTimeout("tcp", s.addr, tlsAnswerDeadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(tlsAnswerDeadline))
+	client := tls.Client(conn, &tls.Config{InsecureSkipVerify: true})
+	err = client.Handshake()
+	var netErr net.Error
+	switch {
+	case err == nil:
+		t.Fatal("TLS handshake with a plain-HTTP server succeeded")
+	case errors.As(err, &netErr) && netErr.Timeout():
+		t.Errorf("no answer to a TLS ClientHello within %s: clients that try HTTPS "+
+			"first stall before falling back to HTTP", tlsAnswerDeadline)
 	}
 }

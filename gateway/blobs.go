@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,21 +40,15 @@ func (s *Server) getBlob(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return err
 	}
-	// fasthttp copies the stream to its end and closes it; a whole *os.File goes
-	// out with sendfile, a range through a limited reader.
-	if r.end < size-1 {
-		rc = &limitedReadCloser{Reader: io.LimitReader(rc, r.length()), c: rc}
+	// fasthttp copies the stream to its end, then closes it. A whole blob is the
+	// storage's *os.File, which goes out with sendfile (the least server CPU per
+	// byte, docs/benchmarks.md); a range is cut by a limited reader.
+	if partial {
+		rc = newBlobBody(rc, r.length())
 	}
 	c.Context().SetBodyStream(rc, int(r.length()))
 	return nil
 }
-
-type limitedReadCloser struct {
-	io.Reader
-	c io.Closer
-}
-
-func (l *limitedReadCloser) Close() error { return l.c.Close() }
 
 // sendHeadLength answers a HEAD request with a Content-Length and no body.
 func sendHeadLength(c *fiber.Ctx, n int64) error {

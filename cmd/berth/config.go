@@ -26,6 +26,9 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+	// DebugAddr, when set, serves Go's pprof profiles on this address. Keep it on
+	// loopback: profiles reveal internals.
+	DebugAddr string `yaml:"debug_addr"`
 	// Uploads tunes blob upload sessions.
 	Uploads UploadsConfig `yaml:"uploads"`
 }

@@ -81,6 +81,11 @@ func serve(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(ctx, cfg.DebugAddr, log); err != nil {
+			return err
+		}
+	}
 	reg := registry.New(store, blobs, log, registry.Options{UploadTTL: cfg.Uploads.TTL})
 	if err := reg.Start(ctx); err != nil {
 		return err

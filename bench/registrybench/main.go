@@ -21,6 +21,7 @@ type config struct {
 	loadgen     string        // "auto", "wrk" or "go"
 	upload      string        // "put" (POST then PUT with body) or "patch"
 	workDir     string        // parent of the temporary data directories
+	pulls       int           // pulls of the blob; the median rate is reported
 }
 
 func parseFlags() config {
@@ -35,6 +36,7 @@ func parseFlags() config {
 	flag.StringVar(&cfg.loadgen, "loadgen", "auto", "manifest GET load generator: auto, wrk or go")
 	flag.StringVar(&cfg.upload, "upload", "put",
 		"blob upload: put (POST, then PUT with the body) or patch (POST, PATCH, PUT)")
+	flag.IntVar(&cfg.pulls, "pulls", 5, "pulls of the blob per server; the median MB/s is reported")
 	flag.StringVar(&cfg.workDir, "work-dir", os.TempDir(), "parent of the temporary data dirs")
 	flag.Parse()
 	return cfg

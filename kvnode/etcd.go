@@ -14,12 +14,13 @@ import (
 )
 
 // maxTxnAttempts bounds the optimistic retries of Update.
-const maxTxnAttempts = 64
+const maxTxnAttempts = 200
 
-// backoff waits a random time that grows with attempt, so that conflicting writers
-// spread out instead of colliding again.
+// backoff waits a random time below a limit that doubles with each attempt from
+// 1 ms to 64 ms ("full jitter"), so that conflicting writers spread out instead of
+// colliding again.
 func backoff(ctx context.Context, attempt int) error {
-	limit := time.Duration(min(attempt, 20)) * time.Millisecond
+	limit := time.Millisecond << min(attempt-1, 6)
 	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))))
 	defer t.Stop()
 	select {
@@ -114,6 +115,33 @@ func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
 		}
 	}
 	return ErrConflict
+}
+
+// Watch streams the changes under prefix until ctx ends or the watch breaks.
+func (s *EtcdStore) Watch(ctx context.Context, prefix string) <-chan Change {
+	out := make(chan Change, 64)
+	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix())
+	go func() {
+		defer close(out)
+		for resp := range wch {
+			if resp.Err() != nil {
+				return
+			}
+			for _, ev := range resp.Events {
+				c := Change{Key: string(ev.Kv.Key), Value: ev.Kv.Value}
+				c.Deleted = ev.Type == clientv3.EventTypeDelete
+				if c.Deleted {
+					c.Value = nil
+				}
+				select {
+				case out <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
 }
 
 // Close closes the client and then runs the close hook.

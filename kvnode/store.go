@@ -37,8 +37,21 @@ type Store interface {
 	// When another writer changed a key that fn read, fn runs again; after too many
 	// conflicts Update returns ErrConflict. An error from fn aborts without writing.
 	Update(ctx context.Context, fn func(tx Txn) error) error
+	// Watch returns the changes to keys under prefix committed after the call, in
+	// commit order. The channel closes when ctx ends or the watch breaks (for
+	// example when the backend compacted history the watcher had not read yet); the
+	// caller then reads the current state again and watches anew.
+	Watch(ctx context.Context, prefix string) <-chan Change
 	// Close releases the store's resources.
 	Close() error
+}
+
+// Change is one committed change seen by Watch.
+type Change struct {
+	Key   string
+	Value []byte // nil when Deleted
+	// Deleted reports whether the key was removed.
+	Deleted bool
 }
 
 // Txn is the view of the store inside Update. Reads see committed data plus the

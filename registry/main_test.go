@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -91,8 +92,31 @@ func newRegistry(t *testing.T) *Registry {
 	return r
 }
 
-// repoName derives a repository name from the test's name, so that tests sharing
-// the store do not see each other's repositories.
+// runs numbers each test that asks for a repository name, so that reruns of a test
+// in one process (go test -count) do not meet the repositories of the run before.
+var runs struct {
+	sync.Mutex
+	last int
+	ids  map[*testing.T]int
+}
+
+func runID(t *testing.T) int {
+	runs.Lock()
+	defer runs.Unlock()
+	if id, ok := runs.ids[t]; ok {
+		return id
+	}
+	if runs.ids == nil {
+		runs.ids = map[*testing.T]int{}
+	}
+	runs.last++
+	runs.ids[t] = runs.last
+	return runs.last
+}
+
+// repoName derives a repository name from the test's name and run, so that tests
+// sharing the store do not see each other's repositories. Calls with the same t
+// and suffix return the same name.
 func repoName(t *testing.T, suffix ...string) string {
 	t.Helper()
 	var b strings.Builder
@@ -106,7 +130,7 @@ func repoName(t *testing.T, suffix ...string) string {
 			dash = true
 		}
 	}
-	name := strings.TrimRight(b.String(), "-")
+	name := strings.TrimRight(b.String(), "-") + "-" + strconv.Itoa(runID(t))
 	for _, s := range suffix {
 		name += "/" + s
 	}

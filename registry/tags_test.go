@@ -3,7 +3,9 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -78,18 +80,21 @@ func TestTagsKeepRepositoriesApart(t *testing.T) {
 	}
 }
 
-// TestCatalog pages through repositories named "zzcatalog/...", which sort after
-// the repositories of every other test of the package (see repoName).
+// TestCatalog pages through repositories named "zzcatalog-<run>/...", which sort
+// after the repositories of the other tests of the package (see repoName).
 func TestCatalog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	r := newRegistry(t)
-	names := []string{"zzcatalog/a", "zzcatalog/b", "zzcatalog/b/c", "zzcatalog/d"}
-	for _, repo := range names {
+	prefix := fmt.Sprintf("zzcatalog-%d", runID(t))
+	var names []string
+	for _, n := range []string{"a", "b", "b/c", "d"} {
+		repo := prefix + "/" + n
+		names = append(names, repo)
 		putManifest(t, r, repo, "v1", pushedImage(t, r, repo, repo).json(t))
 	}
 	var got []string
-	last := "zzcatalog"
+	last := prefix
 	for {
 		page, more, err := r.Catalog(ctx, last, 3)
 		if err != nil {
@@ -98,8 +103,12 @@ func TestCatalog(t *testing.T) {
 		if len(page) > 3 {
 			t.Fatalf("page of %d names, asked for 3", len(page))
 		}
-		got = append(got, page...)
-		if !more {
+		for _, name := range page {
+			if strings.HasPrefix(name, prefix+"/") {
+				got = append(got, name)
+			}
+		}
+		if !more || !strings.HasPrefix(page[len(page)-1], prefix+"/") {
 			break
 		}
 		last = page[len(page)-1]
@@ -108,7 +117,7 @@ func TestCatalog(t *testing.T) {
 		t.Fatalf("Catalog = %v, want %v", got, names)
 	}
 	all, _, err := r.Catalog(ctx, "", MaxPage)
-	if err != nil || !slices.IsSorted(all) || !slices.Contains(all, "zzcatalog/b/c") {
+	if err != nil || !slices.IsSorted(all) || !slices.Contains(all, prefix+"/b/c") {
 		t.Fatalf("Catalog from the start = %v, %v", all, err)
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
-
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 )
 
 // EmbeddedConfig configures a single-member store inside the calling process.
@@ -22,45 +20,9 @@ type EmbeddedConfig struct {
 	StartTimeout time.Duration
 }
 
-// StartEmbedded starts a single etcd member in this process and returns a Store on
-// it. Its listeners bind to free loopback ports; Berth itself talks to it in-process.
+// StartEmbedded starts a single member in this process and returns a Store on it.
+// Its listeners bind to free loopback ports; Berth itself talks to it in-process.
 func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (Store, error) {
-	ecfg, err := embeddedEtcdConfig(cfg.Dir)
-	if err != nil {
-		return nil, err
-	}
-	e, err := embed.StartEtcd(ecfg)
-	if err != nil {
-		return nil, fmt.Errorf("kvnode: start embedded member: %w", err)
-	}
-	timeout := cfg.StartTimeout
-	if timeout == 0 {
-		timeout = time.Minute
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(timeout):
-		e.Close()
-		return nil, fmt.Errorf("kvnode: embedded member not ready after %s", timeout)
-	case <-ctx.Done():
-		e.Close()
-		return nil, ctx.Err()
-	}
-	log.Info("metadata store ready", "backend", "embedded", "dir", cfg.Dir)
-	cli := v3client.New(e.Server)
-	return NewEtcdStore(cli, func() error { e.Close(); return nil }), nil
-}
-
-func embeddedEtcdConfig(dir string) (*embed.Config, error) {
-	c := embed.NewConfig()
-	c.Name = "berth"
-	c.Dir = filepath.Join(dir, "member")
-	c.Logger = "zap"
-	c.LogLevel = "error"
-	c.AutoCompactionMode = "periodic"
-	// Keep five minutes of history: enough for watchers to catch up, small enough
-	// that a steady write rate does not fill the backend quota.
-	c.AutoCompactionRetention = "5m"
 	clientURL, err := freeLoopbackURL()
 	if err != nil {
 		return nil, err
@@ -69,13 +31,26 @@ func embeddedEtcdConfig(dir string) (*embed.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.ListenClientUrls = []url.URL{*clientURL}
-	c.AdvertiseClientUrls = []url.URL{*clientURL}
-	c.ListenPeerUrls = []url.URL{*peerURL}
-	c.AdvertisePeerUrls = []url.URL{*peerURL}
-	c.InitialCluster = c.Name + "=" + peerURL.String()
-	return c, nil
+	m, err := StartMember(ctx, MemberConfig{
+		Name: "berth", Dir: cfg.Dir, StartTimeout: cfg.StartTimeout,
+		ListenClient: []url.URL{*clientURL}, ListenPeer: []url.URL{*peerURL},
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	// Tools such as `berth kv backup --data-dir` find the member through this file.
+	if err := os.WriteFile(EndpointFile(cfg.Dir), []byte(clientURL.String()+"\n"), 0o600); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("kvnode: %w", err)
+	}
+	s := m.Store().(*EtcdStore)
+	s.onClose = func() error { m.Close(); return nil }
+	return s, nil
 }
+
+// EndpointFile is the file in an embedded member's directory that holds the client
+// URL of the running member.
+func EndpointFile(dir string) string { return filepath.Join(dir, "endpoint") }
 
 // freeLoopbackURL reserves a free loopback port and releases it for etcd to bind.
 func freeLoopbackURL() (*url.URL, error) {

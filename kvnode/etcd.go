@@ -31,20 +31,32 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// DefaultRequestTimeout bounds one store operation: past it, a cluster without
+// quorum answers ErrUnavailable instead of hanging the request.
+const DefaultRequestTimeout = 5 * time.Second
+
 // EtcdStore is a Store on an etcd v3 client.
 type EtcdStore struct {
 	cli     *clientv3.Client
 	onClose func() error
+	timeout time.Duration
 }
 
 // NewEtcdStore returns a Store on cli. onClose, when not nil, runs at Close after the
 // client is closed.
 func NewEtcdStore(cli *clientv3.Client, onClose func() error) *EtcdStore {
-	return &EtcdStore{cli: cli, onClose: onClose}
+	return &EtcdStore{cli: cli, onClose: onClose, timeout: DefaultRequestTimeout}
+}
+
+// op bounds one operation by the request timeout.
+func (s *EtcdStore) op(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // Get returns the value of key, or ErrNotFound.
 func (s *EtcdStore) Get(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	resp, err := s.cli.Get(ctx, key)
 	if err != nil {
 		return nil, mapErr(err)
@@ -57,12 +69,16 @@ func (s *EtcdStore) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put sets key to value.
 func (s *EtcdStore) Put(ctx context.Context, key string, value []byte) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	_, err := s.cli.Put(ctx, key, string(value))
 	return mapErr(err)
 }
 
 // Delete removes key.
 func (s *EtcdStore) Delete(ctx context.Context, key string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	_, err := s.cli.Delete(ctx, key)
 	return mapErr(err)
 }
@@ -80,6 +96,8 @@ func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) 
 	if limit > 0 {
 		opts = append(opts, clientv3.WithLimit(int64(limit)))
 	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
 	resp, err := s.cli.Get(ctx, start, opts...)
 	if err != nil {
 		return nil, mapErr(err)
@@ -93,6 +111,8 @@ func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) 
 
 // Update runs fn in a transaction that commits only if no key fn read has changed.
 func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*s.timeout)
+	defer cancel()
 	for attempt := range maxTxnAttempts {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {

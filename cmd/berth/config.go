@@ -31,6 +31,21 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// Uploads tunes blob upload sessions.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// KV selects the metadata store.
+	KV KVConfig `yaml:"kv"`
+}
+
+// KVConfig selects the metadata store. With no endpoints, `berth serve` runs an
+// embedded single member under <data_dir>/kv.
+type KVConfig struct {
+	// Endpoints are the comma-separated client URLs of a kvnode or etcd cluster.
+	Endpoints string `yaml:"endpoints"`
+	// CertFile and KeyFile authenticate Berth to the cluster; CAFile verifies it.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	CAFile   string `yaml:"ca_file"`
+	// RequestTimeout bounds one metadata operation; past it the API answers 503.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 }
 
 // UploadsConfig tunes blob upload sessions.
@@ -47,6 +62,7 @@ func DefaultConfig() Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
+		KV:        KVConfig{RequestTimeout: 5 * time.Second},
 	}
 }
 
@@ -66,6 +82,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.TTL <= 0 {
 		return errors.New("uploads.ttl must be positive")
+	}
+	if c.KV.RequestTimeout <= 0 {
+		return errors.New("kv.request_timeout must be positive")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,25 +21,36 @@ import (
 )
 
 func serveCmd() *cobra.Command {
+	return registryCmd("serve", "Run a complete registry from one data directory", false)
+}
+
+func gatewayCmd() *cobra.Command {
+	return registryCmd("gateway",
+		"Run a stateless gateway against a kvnode or etcd cluster (--kv-endpoints)", true)
+}
+
+// registryCmd builds `serve` and `gateway`, which differ only in whether the
+// metadata cluster is required.
+func registryCmd(use, short string, needKV bool) *cobra.Command {
 	var file string
-	flags := struct{ addr, dataDir string }{}
+	flags := struct{ addr, dataDir, kv string }{}
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run a complete registry from one data directory",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(file, os.Environ())
 			if err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("addr") {
-				cfg.Addr = flags.addr
-			}
-			if cmd.Flags().Changed("data-dir") {
-				cfg.DataDir = flags.dataDir
-			}
+			setIfChanged(cmd, "addr", &cfg.Addr, flags.addr)
+			setIfChanged(cmd, "data-dir", &cfg.DataDir, flags.dataDir)
+			setIfChanged(cmd, "kv-endpoints", &cfg.KV.Endpoints, flags.kv)
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("config: %w", err)
+			}
+			if needKV && cfg.KV.Endpoints == "" {
+				return fmt.Errorf("%s needs the metadata cluster: pass --kv-endpoints URL,...", use)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -49,7 +61,15 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&file, "config", "", "YAML configuration file")
 	cmd.Flags().StringVar(&flags.addr, "addr", d.Addr, "listen address (BERTH_ADDR)")
 	cmd.Flags().StringVar(&flags.dataDir, "data-dir", d.DataDir, "data directory (BERTH_DATA_DIR)")
+	cmd.Flags().StringVar(&flags.kv, "kv-endpoints", "",
+		"client URLs of a kvnode or etcd cluster; empty runs an embedded member (BERTH_KV_ENDPOINTS)")
 	return cmd
+}
+
+func setIfChanged(cmd *cobra.Command, flag string, dst *string, v string) {
+	if cmd.Flags().Changed(flag) {
+		*dst = v
+	}
 }
 
 func newLogger(cfg Config) *slog.Logger {
@@ -72,7 +92,7 @@ func serve(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	store, err := kvnode.StartEmbedded(ctx, kvnode.EmbeddedConfig{Dir: filepath.Join(dataDir, "kv")}, log)
+	store, err := openStore(ctx, cfg, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -113,4 +133,27 @@ func runGateway(ctx context.Context, addr, dataDir string, reg *registry.Registr
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// openStore dials the configured cluster, or starts the embedded member.
+func openStore(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (kvnode.Store, error) {
+	if cfg.KV.Endpoints == "" {
+		return kvnode.StartEmbedded(ctx, kvnode.EmbeddedConfig{Dir: filepath.Join(dataDir, "kv")}, log)
+	}
+	return kvnode.Dial(ctx, kvnode.ClientConfig{
+		Endpoints:      splitList(cfg.KV.Endpoints),
+		TLS:            kvnode.TLSFiles{CertFile: cfg.KV.CertFile, KeyFile: cfg.KV.KeyFile, CAFile: cfg.KV.CAFile},
+		RequestTimeout: cfg.KV.RequestTimeout,
+	}, log)
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

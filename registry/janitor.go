@@ -27,7 +27,13 @@ func (r *Registry) cleanUploads(ctx context.Context) error {
 		case time.Since(u.Updated) < r.opts.UploadTTL:
 			continue
 		}
-		if err := r.dropUpload(ctx, s.ID); err != nil {
+		unlock, err := r.blobs.LockUpload(ctx, s.ID)
+		if err != nil {
+			continue // in use (a monolithic upload in flight), or already gone
+		}
+		err = r.dropUpload(ctx, s.ID)
+		unlock()
+		if err != nil {
 			return err
 		}
 		removed++

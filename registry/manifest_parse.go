@@ -101,6 +101,10 @@ func (m *manifestJSON) checkDescriptors() error {
 		}
 		return checkAll("manifests", m.Manifests)
 	}
+	if len(m.Manifests) > 0 {
+		// One body must not read as an image to one client and an index to another.
+		return fmt.Errorf("%w: an image manifest has no manifests list", ErrManifestInvalid)
+	}
 	if m.Config == nil {
 		return fmt.Errorf("%w: config is required", ErrManifestInvalid)
 	}

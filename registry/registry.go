@@ -54,8 +54,9 @@ type Registry struct {
 	cache *manifestCache
 	pulls *eventBuffer
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 // New returns a Registry over a metadata store and a blob driver.
@@ -87,7 +88,7 @@ func (r *Registry) Start(ctx context.Context) error {
 
 // Close flushes buffered events and stops background work.
 func (r *Registry) Close() error {
-	close(r.stop)
+	r.stopOnce.Do(func() { close(r.stop) })
 	r.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -40,7 +40,14 @@ func (r *Registry) StartUpload(ctx context.Context, repo string) (*Upload, error
 	if err := r.blobs.CreateUpload(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 	}
-	err := r.update(ctx, func(tx kvnode.Txn) error {
+	// Hold the lock until the session exists, so that no janitor takes the new file
+	// for an orphan.
+	unlock, err := r.blobs.LockUpload(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+	}
+	defer unlock()
+	err = r.update(ctx, func(tx kvnode.Txn) error {
 		txPutJSON(tx, uploadKey(u.ID), u)
 		return nil
 	})
@@ -72,6 +79,37 @@ func (r *Registry) GetUpload(ctx context.Context, repo, id string) (*Upload, err
 // the upload's offset (a chunk with Content-Range), else a *RangeError is returned.
 // When length is not negative the body must hold exactly that many bytes.
 func (r *Registry) AppendUpload(
+	ctx context.Context, repo, id string, start, length int64, body io.Reader,
+) (*Upload, error) {
+	unlock, err := r.lockUpload(ctx, repo, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return r.appendLocked(ctx, repo, id, start, length, body)
+}
+
+// lockUpload takes the upload's write lock. Every write and the recording of its
+// progress happen under it, so the bytes staged always match the hash state saved:
+// two clients racing on one upload get BLOB_UPLOAD_INVALID, never mixed content.
+func (r *Registry) lockUpload(ctx context.Context, repo, id string) (func(), error) {
+	if _, err := r.GetUpload(ctx, repo, id); err != nil {
+		return nil, err
+	}
+	unlock, err := r.blobs.LockUpload(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrUploadBusy):
+		return nil, fmt.Errorf("%w: another request is writing to this upload", ErrBlobUploadInvalid)
+	case errors.Is(err, storage.ErrUploadNotFound):
+		return nil, fmt.Errorf("%w: %s", ErrBlobUploadUnknown, id)
+	case err != nil:
+		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+	}
+	return unlock, nil
+}
+
+// appendLocked appends under the upload's lock, from the session as it is now.
+func (r *Registry) appendLocked(
 	ctx context.Context, repo, id string, start, length int64, body io.Reader,
 ) (*Upload, error) {
 	u, err := r.GetUpload(ctx, repo, id)
@@ -143,7 +181,12 @@ func (r *Registry) saveProgress(
 func (r *Registry) CompleteUpload(
 	ctx context.Context, repo, id string, d digest.Digest, start, length int64, body io.Reader,
 ) error {
-	u, err := r.AppendUpload(ctx, repo, id, start, length, body)
+	unlock, err := r.lockUpload(ctx, repo, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	u, err := r.appendLocked(ctx, repo, id, start, length, body)
 	if err != nil {
 		return err
 	}
@@ -152,7 +195,7 @@ func (r *Registry) CompleteUpload(
 		return err
 	}
 	if got != d {
-		r.CancelUpload(context.WithoutCancel(ctx), repo, id)
+		r.dropUpload(context.WithoutCancel(ctx), id)
 		return fmt.Errorf("%w: computed %s, client said %s", ErrDigestInvalid, got, d)
 	}
 	if err := r.blobs.CommitUpload(ctx, id, d, u.Offset); err != nil {
@@ -196,10 +239,12 @@ func (r *Registry) uploadDigest(
 
 // CancelUpload discards upload id.
 func (r *Registry) CancelUpload(ctx context.Context, repo, id string) error {
-	if _, err := r.GetUpload(ctx, repo, id); err != nil {
+	unlock, err := r.lockUpload(ctx, repo, id)
+	if err != nil {
 		return err
 	}
-	err := r.update(ctx, func(tx kvnode.Txn) error {
+	defer unlock()
+	err = r.update(ctx, func(tx kvnode.Txn) error {
 		tx.Delete(uploadKey(id))
 		return nil
 	})

@@ -21,6 +21,8 @@ var (
 	ErrDigestMismatch = errors.New("storage: digest does not match content")
 	// ErrInvalidID reports an upload id that is not a plain token.
 	ErrInvalidID = errors.New("storage: invalid upload id")
+	// ErrUploadBusy reports an upload that another writer holds locked.
+	ErrUploadBusy = errors.New("storage: upload locked by another writer")
 )
 
 // Driver stores blobs by digest and stages uploads.
@@ -37,6 +39,11 @@ type Driver interface {
 
 	// CreateUpload starts an empty upload named id.
 	CreateUpload(ctx context.Context, id string) error
+	// LockUpload takes the exclusive lock of upload id, or fails at once with
+	// ErrUploadBusy. Writers hold it across WriteUpload and the recording of their
+	// progress, so that two writers never interleave their bytes; a crashed holder's
+	// lock is released with it. unlock releases the lock.
+	LockUpload(ctx context.Context, id string) (unlock func(), err error)
 	// WriteUpload discards any staged bytes past offset, then appends r, and returns
 	// the number of bytes written.
 	WriteUpload(ctx context.Context, id string, offset int64, r io.Reader) (int64, error)

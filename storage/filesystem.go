@@ -99,6 +99,9 @@ func (f *Filesystem) Put(_ context.Context, d digest.Digest, r io.Reader) error 
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	if err := lockFile(tmp); err != nil { // keeps the janitor away while in flight
+		return err
+	}
 	v := d.Verifier()
 	buf := make([]byte, copyBufSize)
 	if _, err := io.CopyBuffer(io.MultiWriter(tmp, v), r, buf); err != nil {

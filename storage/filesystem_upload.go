@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -23,6 +24,39 @@ func (f *Filesystem) CreateUpload(_ context.Context, id string) error {
 		return fmt.Errorf("storage: %w", err)
 	}
 	return file.Close()
+}
+
+// LockUpload takes an flock on the staging file of id. The kernel drops it when the
+// holder dies, so a crashed writer never leaves an upload locked.
+func (f *Filesystem) LockUpload(_ context.Context, id string) (func(), error) {
+	file, err := f.openUpload(id, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(file); err != nil {
+		file.Close()
+		return nil, err
+	}
+	// A commit may have renamed the file away while this call waited to open it.
+	opened, err1 := file.Stat()
+	current, err2 := os.Stat(file.Name())
+	if err1 != nil || err2 != nil || !os.SameFile(opened, current) {
+		file.Close()
+		return nil, ErrUploadNotFound
+	}
+	return func() { file.Close() }, nil
+}
+
+// lockFile takes an exclusive flock without waiting.
+func lockFile(file *os.File) error {
+	err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return ErrUploadBusy
+	}
+	if err != nil {
+		return fmt.Errorf("storage: lock: %w", err)
+	}
+	return nil
 }
 
 // WriteUpload truncates the staging file to offset and appends r.

@@ -41,6 +41,7 @@ func RunDriverSuite(t *testing.T, newDriver func(t *testing.T) Driver) {
 		{"upload-abort", testUploadAbort},
 		{"list-uploads", testListUploads},
 		{"invalid-upload-ids", testInvalidUploadIDs},
+		{"upload-lock", testUploadLock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -487,4 +488,29 @@ var invalidIDs = []string{
 	"é",
 	"id\n",
 	strings.Repeat("a", 65),
+}
+
+// testUploadLock: one holder at a time, released by unlock, and gone with the upload.
+func testUploadLock(t *testing.T, d Driver) {
+	ctx := context.Background()
+	mustStage(t, d, "locked", "abc")
+	unlock, err := d.LockUpload(ctx, "locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.LockUpload(ctx, "locked"); !errors.Is(err, ErrUploadBusy) {
+		t.Fatalf("second lock: %v, want ErrUploadBusy", err)
+	}
+	unlock()
+	unlock2, err := d.LockUpload(ctx, "locked")
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	unlock2()
+	if err := d.CommitUpload(ctx, "locked", digest.FromString("abc"), 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.LockUpload(ctx, "locked"); !errors.Is(err, ErrUploadNotFound) {
+		t.Fatalf("lock of a committed upload: %v, want ErrUploadNotFound", err)
+	}
 }

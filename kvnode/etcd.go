@@ -254,16 +254,24 @@ func (t *etcdTxn) commit() (bool, error) {
 	return resp.Succeeded, nil
 }
 
-// mapErr turns client errors that mean "try later" into ErrUnavailable.
+// mapErr turns client errors that mean "try later" into ErrUnavailable: timeouts,
+// no leader, leader changes, lost connections, an exhausted quota.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, rpctypes.ErrNoLeader) ||
-		errors.Is(err, rpctypes.ErrTimeout) || errors.Is(err, rpctypes.ErrStopped) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	if s, ok := status.FromError(err); ok && s.Code() == codes.Unavailable {
+	code := codes.OK
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		code = ee.Code()
+	} else if s, ok := status.FromError(err); ok {
+		code = s.Code()
+	}
+	switch code {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Canceled:
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return err

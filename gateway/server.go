@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"berth.dev/berth/registry"
 )
@@ -19,6 +20,11 @@ type Config struct {
 	IdleTimeout time.Duration
 	// HeaderBufferSize bounds request headers. Zero means 16 KiB.
 	HeaderBufferSize int
+	// HeaderTimeout bounds reading a request's headers. Zero means 1 minute.
+	HeaderTimeout time.Duration
+	// BodyTimeout bounds reading a request's body once its headers are in, so that a
+	// slow client cannot hold a connection forever. Zero means 1 hour.
+	BodyTimeout time.Duration
 }
 
 // Server serves the registry over HTTP.
@@ -41,6 +47,12 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 	if cfg.HeaderBufferSize == 0 {
 		cfg.HeaderBufferSize = 16 << 10
 	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = time.Minute
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = time.Hour
+	}
 	s := &Server{reg: reg, log: log, metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
 		// Blob bodies are read from c.Context().RequestBodyStream() as they arrive;
@@ -50,12 +62,17 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 		BodyLimit:             registry.MaxManifestSize + 1,
 		ReadBufferSize:        cfg.HeaderBufferSize,
 		IdleTimeout:           cfg.IdleTimeout,
+		ReadTimeout:           cfg.HeaderTimeout,
 		DisableStartupMessage: true,
 		DisableDefaultDate:    true,
 		ErrorHandler: func(c *fiber.Ctx, err error) error {
 			return writeError(c, s.log, err)
 		},
 	})
+	// Once the headers are in, the body gets its own, longer deadline.
+	s.app.Server().HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
+	}
 	s.handlers = s.handlerTable()
 	s.routes()
 	return s
@@ -103,7 +120,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 func (s *Server) SetReady() { s.ready.Store(true) }
 
 // Serve serves on l until Shutdown.
-func (s *Server) Serve(l net.Listener) error { return s.app.Listener(l) }
+func (s *Server) Serve(l net.Listener) error { return s.app.Listener(plainListener{l}) }
 
 // Shutdown stops accepting connections and waits for requests in flight until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -89,8 +89,11 @@ func (s *Server) routes() {
 }
 
 // maxDrain is how much of an unread request body is read away so that the
-// connection can serve the next request; past it the connection is closed.
-const maxDrain = 1 << 20
+// connection can serve the next request and the client reads the answer (closing
+// with bytes unread makes the kernel reset the connection, and the client sees the
+// reset instead of the error). Past it the connection is closed. It covers a refused
+// manifest of any size a client would send.
+const maxDrain = 16 << 20
 
 // drainBody reads what a handler left of a streamed request body. Without it, the
 // unread bytes of a chunked body would be parsed as the next request.

@@ -13,8 +13,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// maxTxnAttempts bounds the optimistic retries of Update.
-const maxTxnAttempts = 200
+// maxTxnAttempts bounds the optimistic retries of Update; in practice the deadline
+// of Update (twice the request timeout) ends a long contention first.
+const maxTxnAttempts = 10000
 
 // backoff waits a random time below a limit that doubles with each attempt from
 // 1 ms to 64 ms ("full jitter"), so that conflicting writers spread out instead of

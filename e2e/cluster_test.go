@@ -115,7 +115,7 @@ type pushRun struct {
 	failures int            // failed attempts
 	lastErr  error          // of the last failed attempt
 	errs     []error        // acknowledged with a wrong digest
-	statuses map[string]int // failed attempts by status and OCI code; "" for no reply
+	statuses map[string]int // failed attempts by status and OCI codes, or "no reply"
 }
 
 // recordFailure counts a failed attempt by its reply.

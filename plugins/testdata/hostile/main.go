@@ -1,0 +1,45 @@
+// Command hostile is a test plugin that misbehaves on demand: the tag of a push
+// names the misdeed. Any other tag is allowed.
+package main
+
+import (
+	"strings"
+	"unsafe"
+
+	"berth.dev/berth/sdk"
+)
+
+//go:wasmimport berth_v1 manifest
+func rawManifest(ptr unsafe.Pointer, capacity uint32) int64
+
+var hoard [][]byte
+
+func push(_ *struct{}, r *sdk.PushRequest) (sdk.Decision, error) {
+	switch r.Tag {
+	case "loop":
+		for {
+		}
+	case "bomb":
+		for {
+			hoard = append(hoard, make([]byte, 1<<20))
+		}
+	case "panic":
+		panic("handler panicked")
+	case "crash":
+		done := make(chan struct{})
+		go func() { panic("goroutine panicked") }()
+		<-done
+	case "huge":
+		return sdk.Deny(strings.Repeat("x", 1<<20)), nil
+	case "manifest":
+		// Bypasses the SDK's check to reach the host function directly.
+		rawManifest(nil, 0)
+	}
+	return sdk.Allow(), nil
+}
+
+func init() {
+	sdk.Register(sdk.Plugin[struct{}]{Name: "hostile", Push: push})
+}
+
+func main() {}

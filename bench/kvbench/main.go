@@ -16,6 +16,7 @@ type options struct {
 	tags   int    // tags in the repository that tags/list reads
 	dir    string // parent of the data directories
 	keep   bool   // reports whether data directories and logs are kept
+	diag   bool   // reports whether a 1-member kvnode behind a gateway is measured too
 }
 
 func main() {
@@ -27,6 +28,8 @@ func main() {
 	flag.IntVar(&o.tags, "tags", 1000, "tags in the repository that tags/list reads")
 	flag.StringVar(&o.dir, "dir", "", "parent of the data directories (default: the temp dir)")
 	flag.BoolVar(&o.keep, "keep", false, "keep data directories and logs")
+	flag.BoolVar(&o.diag, "diag", false,
+		"also measure a 1-member kvnode behind a gateway (network hop without replication)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintf(os.Stderr, "kvbench: %v\n", err)
@@ -51,7 +54,7 @@ func run(o options) error {
 
 	// Alternate the setups, so that a change in the machine's load during the run
 	// falls on both.
-	var embedded, cluster results
+	var embedded, single, cluster results
 	for round := range o.rounds {
 		dir := filepath.Join(work, fmt.Sprint(round))
 		e, err := measureSetup(o, "embedded", func() (*setup, error) {
@@ -60,15 +63,29 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
+		embedded = embedded.add(e)
+		if o.diag {
+			r, err := measureSetup(o, "1-member kvnode", func() (*setup, error) {
+				return startCluster(o.berth, dir, 1)
+			})
+			if err != nil {
+				return err
+			}
+			single = single.add(r)
+		}
 		c, err := measureSetup(o, "cluster", func() (*setup, error) {
-			return startCluster(o.berth, dir)
+			return startCluster(o.berth, dir, 3)
 		})
 		if err != nil {
 			return err
 		}
-		embedded, cluster = embedded.add(e), cluster.add(c)
+		cluster = cluster.add(c)
 	}
-	report(os.Stdout, embedded, cluster)
+	report(os.Stdout, embedded, cluster, "cluster")
+	if o.diag {
+		fmt.Println("\ndiagnosis: the same figures with a 1-member kvnode behind a gateway")
+		report(os.Stdout, embedded, single, "1-member")
+	}
 	fmt.Printf("\nload average at the end: %s\n", loadAverage())
 	return nil
 }

@@ -125,15 +125,15 @@ func startEmbedded(berth, work string) (*setup, error) {
 	return s, nil
 }
 
-// startCluster runs three `berth kvnode` members and one `berth gateway` on them.
-func startCluster(berth, work string) (*setup, error) {
-	dir := filepath.Join(work, "cluster")
+// startCluster runs n `berth kvnode` members and one `berth gateway` on them.
+func startCluster(berth, work string, n int) (*setup, error) {
+	dir := filepath.Join(work, fmt.Sprintf("cluster%d", n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	s := &setup{addr: freeAddr(), logDir: dir}
 	var clients, initial []string
-	peers := make([]string, 3)
+	peers := make([]string, n)
 	for i := range peers {
 		peers[i] = "http://" + freeAddr()
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, peers[i]))

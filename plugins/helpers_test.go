@@ -67,7 +67,9 @@ type buildError struct {
 	err       error
 }
 
-func (e *buildError) Error() string { return "build " + e.name + ": " + e.err.Error() + "\n" + e.out }
+func (e *buildError) Error() string {
+	return "build " + e.name + ": " + e.err.Error() + "\n" + e.out
+}
 
 // newHost returns a Host on the shared test compilation cache, closed at cleanup.
 func newHost(t testing.TB) *Host {

@@ -44,6 +44,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig, log *slog.Logger) (S
 		return nil, fmt.Errorf("kvnode: %w", err)
 	}
 	s := m.Store().(*EtcdStore)
+	s.local = true
 	s.onClose = func() error { m.Close(); return nil }
 	return s, nil
 }

@@ -41,6 +41,17 @@ type EtcdStore struct {
 	cli     *clientv3.Client
 	onClose func() error
 	timeout time.Duration
+	// local reports whether the store is a lone member in this process, whose local
+	// (serializable) reads are as fresh as linearizable ones and skip a Raft round.
+	local bool
+}
+
+// readOpts returns the options of a read.
+func (s *EtcdStore) readOpts(opts ...clientv3.OpOption) []clientv3.OpOption {
+	if s.local {
+		opts = append(opts, clientv3.WithSerializable())
+	}
+	return opts
 }
 
 // NewEtcdStore returns a Store on cli. onClose, when not nil, runs at Close after the
@@ -58,7 +69,7 @@ func (s *EtcdStore) op(ctx context.Context) (context.Context, context.CancelFunc
 func (s *EtcdStore) Get(ctx context.Context, key string) ([]byte, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	resp, err := s.cli.Get(ctx, key)
+	resp, err := s.cli.Get(ctx, key, s.readOpts()...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -99,7 +110,7 @@ func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) 
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	resp, err := s.cli.Get(ctx, start, opts...)
+	resp, err := s.cli.Get(ctx, start, s.readOpts(opts...)...)
 	if err != nil {
 		return nil, mapErr(err)
 	}

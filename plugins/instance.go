@@ -28,7 +28,8 @@ func (s *outputSink) Write(p []byte) (int, error) {
 	return s.st.Write(p)
 }
 
-// newInstance instantiates cm, running its _initialize. The guest sees no
+// newInstance instantiates cm, running its _initialize with st's output capture
+// but none of its capabilities. The guest sees no
 // filesystem, arguments or environment; real clocks; crypto random bytes.
 func newInstance(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule,
 	st *callState) (*instance, error) {
@@ -41,7 +42,11 @@ func newInstance(ctx context.Context, r wazero.Runtime, cm wazero.CompiledModule
 		WithRandSource(rand.Reader).
 		WithStdout(sink).
 		WithStderr(sink)
+	// Host functions are unavailable while _initialize runs.
+	caps := st.caps
+	st.caps = 0
 	mod, err := r.InstantiateModule(withState(ctx, st), cm, cfg)
+	st.caps = caps
 	if err != nil {
 		return nil, err
 	}

@@ -91,13 +91,12 @@ func TestClusterLeaderLoss(t *testing.T) {
 
 	checkCatchUp(t, c, leader)
 	t.Run("failures are 503 UNAVAILABLE", func(t *testing.T) {
-		// BUG(kvnode): two kinds of wrong replies, reported in the skip message:
-		// 500 UNKNOWN for etcd's "request timed out, possibly due to previous leader
-		// failure" (kvnode's mapErr does not map it to ErrUnavailable), and 404
-		// BLOB_UPLOAD_UNKNOWN or 400 MANIFEST_BLOB_UNKNOWN for sessions and blobs that
-		// were acknowledged through another member (transactions read with
-		// serializable reads from a member that may lag; they happen without any
-		// fault too). Turn the skip into an error once both are fixed.
+		// BUG(kvnode): pushes fail now and then with 404 BLOB_UPLOAD_UNKNOWN or 400
+		// MANIFEST_BLOB_UNKNOWN for sessions and blobs acknowledged a moment before:
+		// transactions read with serializable reads from whichever member the client
+		// picked, which may lag, and a "not found" ends the transaction before its
+		// commit could catch the stale read. It happens without any fault too.
+		// Turn the skip into an error once it is fixed.
 		if bad := run.unexpectedFailures(); len(bad) > 0 {
 			t.Skipf("BUG(kvnode): failed attempts other than 503 UNAVAILABLE: %v", bad)
 		}

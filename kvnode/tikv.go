@@ -24,12 +24,18 @@ type TiKVConfig struct {
 	// WatchInterval is how often each Watch scans its prefix for changes.
 	// Zero means 500 ms.
 	WatchInterval time.Duration
+	// LocalLatches is the number of latch slots (client-go's txn-local-latches) that
+	// queue this process's commits touching the same keys before they reach TiKV, so
+	// a loser of a race inside one process retries without a prewrite and rollback
+	// in TiKV. Races between processes are still detected by TiKV. Zero means 4096;
+	// a negative number turns the latches off.
+	LocalLatches int
 }
 
 // DefaultTiKVConfig returns a TiKVConfig for the given PD endpoints with every other
 // field at its default.
 func DefaultTiKVConfig(pd ...string) TiKVConfig {
-	return TiKVConfig{PDEndpoints: pd, WatchInterval: 500 * time.Millisecond}
+	return TiKVConfig{PDEndpoints: pd, WatchInterval: 500 * time.Millisecond, LocalLatches: 4096}
 }
 
 // Validate reports what in cfg cannot work with OpenTiKV.
@@ -41,6 +47,17 @@ func (cfg TiKVConfig) Validate() error {
 		return errors.New("kvnode: tikv: negative watch interval")
 	}
 	return nil
+}
+
+// latches returns the number of latch slots, 0 for none.
+func (cfg TiKVConfig) latches() uint {
+	switch {
+	case cfg.LocalLatches < 0:
+		return 0
+	case cfg.LocalLatches == 0:
+		return 4096
+	}
+	return uint(cfg.LocalLatches)
 }
 
 func (cfg TiKVConfig) watchInterval() time.Duration {
@@ -88,9 +105,12 @@ func OpenTiKV(ctx context.Context, cfg TiKVConfig, log *slog.Logger) (*TiKVStore
 }
 
 // NewTiKVStore returns a Store on an open client-go store, for example the
-// in-process cluster of tikv.NewTestTiKVStore. cfg.PDEndpoints is ignored. Close
-// closes kv.
+// in-process cluster of tikv.NewTestTiKVStore. cfg.PDEndpoints is ignored; the
+// latches of cfg are turned on in kv unless it has its own. Close closes kv.
 func NewTiKVStore(kv *tikv.KVStore, cfg TiKVConfig, log *slog.Logger) *TiKVStore {
+	if n := cfg.latches(); n > 0 && !kv.IsLatchEnabled() {
+		kv.EnableTxnLocalLatches(n)
+	}
 	return &TiKVStore{
 		kv:       kv,
 		log:      log,

@@ -33,6 +33,10 @@ var errEmptyValue = errors.New("kvnode: tikv cannot store an empty value")
 // not an anomaly. An Update that writes nothing does not commit at all: its reads come
 // from one snapshot, which is serializable on its own.
 //
+// Local latches (TiKVConfig.LocalLatches) hold the same keys, read and written, against
+// commits of this process before the prewrite: they move some conflicts earlier and
+// make them cheaper, and never replace TiKV's check, which alone sees other processes.
+//
 // The rejected alternatives: writing every read key back with its own value (also
 // conflicts, but makes a new version, wakes watchers and costs a full value per
 // read) and pessimistic transactions (a lock RPC per read, lock waits instead of

@@ -123,7 +123,7 @@ func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) 
 
 // Update runs fn in a transaction that commits only if no key fn read has changed.
 func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	for attempt := range maxTxnAttempts {
 		if attempt > 0 {
@@ -136,7 +136,16 @@ func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
 			if tx.err != nil {
 				return tx.err
 			}
-			return err
+			// Reads inside a transaction may come from a member that lags behind;
+			// an error fn drew from them counts only if they were current.
+			current, verr := tx.validate()
+			if verr != nil {
+				return verr
+			}
+			if current {
+				return err
+			}
+			continue
 		}
 		ok, err := tx.commit()
 		if err != nil {
@@ -241,15 +250,32 @@ func (t *etcdTxn) set(key string, w write) {
 	t.writes[key] = w
 }
 
+// validate reports whether every key read still has the revision it was read at.
+func (t *etcdTxn) validate() (bool, error) {
+	if len(t.reads) == 0 {
+		return true, nil
+	}
+	resp, err := t.cli.Txn(t.ctx).If(t.readCompares()...).Commit()
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return resp.Succeeded, nil
+}
+
+func (t *etcdTxn) readCompares() []clientv3.Cmp {
+	cmps := make([]clientv3.Cmp, 0, len(t.reads))
+	for key, r := range t.reads {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", r.rev))
+	}
+	return cmps
+}
+
 // commit applies the writes if every read key still has the revision it was read at.
 func (t *etcdTxn) commit() (bool, error) {
 	if len(t.writes) == 0 {
 		return true, nil
 	}
-	cmps := make([]clientv3.Cmp, 0, len(t.reads))
-	for key, r := range t.reads {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", r.rev))
-	}
+	cmps := t.readCompares()
 	ops := make([]clientv3.Op, 0, len(t.order))
 	for _, key := range t.order {
 		w := t.writes[key]

@@ -18,13 +18,18 @@ const MaxPage = 10000
 // Tags returns up to n tags of repo after last, in lexical order, and whether more
 // follow. A repository with no manifest ever pushed is ErrNameUnknown.
 func (r *Registry) Tags(ctx context.Context, repo, last string, n int) ([]string, bool, error) {
+	tags, more, err := r.page(ctx, tagPrefix(repo), last, n)
+	if err != nil || len(tags) > 0 {
+		return tags, more, err
+	}
+	// No tags on this page: tell an empty repository from an unknown one.
 	if _, err := r.store.Get(ctx, catalogKey(repo)); err != nil {
 		if errors.Is(err, kvnode.ErrNotFound) {
 			return nil, false, ErrNameUnknown
 		}
 		return nil, false, storeErr(err)
 	}
-	return r.page(ctx, tagPrefix(repo), last, n)
+	return tags, more, nil
 }
 
 // Catalog returns up to n repository names after last, and whether more follow.

@@ -64,3 +64,13 @@ type Txn interface {
 	// Delete removes key at commit.
 	Delete(key string)
 }
+
+// Prefetch reads keys into tx at once, where the backend can read them in parallel,
+// so that the Gets that follow are answered from the transaction's read set. Reads
+// are the same as tx.Get's; backends without parallel reads do nothing here.
+func Prefetch(tx Txn, keys ...string) error {
+	if p, ok := tx.(interface{ prefetch([]string) error }); ok {
+		return p.prefetch(keys)
+	}
+	return nil
+}

@@ -122,6 +122,18 @@ func manifestDigest(ref Reference, body []byte) (digest.Digest, error) {
 
 // checkReferences fails unless every blob and child manifest of m is in repo.
 func checkReferences(tx kvnode.Txn, repo string, m *manifestJSON) error {
+	var keys []string
+	for _, desc := range m.referencedBlobs() {
+		keys = append(keys, blobKey(repo, desc.Digest))
+	}
+	if m.isIndex() {
+		for _, desc := range m.Manifests {
+			keys = append(keys, manifestKey(repo, desc.Digest))
+		}
+	}
+	if err := kvnode.Prefetch(tx, keys...); err != nil {
+		return err
+	}
 	for _, desc := range m.referencedBlobs() {
 		var link blobLink
 		err := txGetJSON(tx, blobKey(repo, desc.Digest), &link)

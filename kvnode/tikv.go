@@ -68,8 +68,8 @@ func (cfg TiKVConfig) watchInterval() time.Duration {
 }
 
 // TiKVStore is a Store on a TiKV cluster, using optimistic transactions (txnkv).
-// Update is serializable: see tikv_txn.go and docs/metadata-backends.md. Watch is a
-// poll: see tikv_watch.go.
+// Update is serializable; Watch is a poll whose remote changes collapse between
+// scans. docs/metadata-backends.md explains both.
 //
 // TiKV treats an empty value as a deletion, so Put and Txn.Put refuse empty values.
 type TiKVStore struct {
@@ -85,8 +85,11 @@ type TiKVStore struct {
 	closed bool
 }
 
+var _ Store = (*TiKVStore)(nil)
+
 // OpenTiKV connects to the TiKV cluster whose PD members are cfg.PDEndpoints and
-// checks, within ctx, that PD hands out timestamps.
+// checks, within ctx, that PD hands out timestamps. The connection itself runs under
+// client-go's own timeouts, which ctx does not shorten.
 func OpenTiKV(ctx context.Context, cfg TiKVConfig, log *slog.Logger) (*TiKVStore, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package kvnode_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -94,6 +95,28 @@ func TestTiKVReadKeyConflict(t *testing.T) {
 	}
 	if y, _ := a.Get(ctx, "y"); runs != 2 || string(y) != "2" {
 		t.Fatalf("fn ran %d times, y = %q; want 2 runs and y = 2", runs, y)
+	}
+}
+
+// TestTiKVPrefetch reads keys through Prefetch and then Get, present and missing.
+func TestTiKVPrefetch(t *testing.T) {
+	s := newTiKVStore(t, mockTiKV(t)())
+	mustPut(t, s, "a", "1")
+	err := s.Update(context.Background(), func(tx kvnode.Txn) error {
+		if err := kvnode.Prefetch(tx, "a", "missing"); err != nil {
+			return err
+		}
+		if v, err := tx.Get("a"); err != nil || string(v) != "1" {
+			return fmt.Errorf("Get a = %q, %v; want 1", v, err)
+		}
+		if _, err := tx.Get("missing"); !errors.Is(err, kvnode.ErrNotFound) {
+			return fmt.Errorf("Get missing: %v, want ErrNotFound", err)
+		}
+		tx.Put("b", []byte("2"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,0 +1,23 @@
+// Package policies holds Berth's built-in admission policies, compiled to
+// WebAssembly and embedded so that `berth serve` has them without a build step.
+//
+// Each policy is an ordinary plugin written with package sdk, in
+// policies/builtin/<name>, and speaks the plugin ABI like any user's plugin
+// (docs/plugin-abi.md). Its compiled module is committed as policies/wasm/<name>.wasm.
+//
+//   - tag-immutability: a tag matching a pattern may not move to another digest.
+//   - deny-tags: tags matching a pattern may not be pushed.
+//   - max-image-size: an image's config and layers may not exceed a size.
+//   - required-annotations: a manifest must carry annotations.
+//   - allowed-platforms: an index may only name listed platforms.
+//
+// Using them:
+//
+//  1. Builtin returns the modules by name; load one into a plugins.Host with its
+//     name and bind it with the JSON configuration its README.md describes. No
+//     built-in policy needs a capability.
+//  2. After changing a policy's source, run `task policies` (or go generate) to
+//     rebuild its module and commit both. The build is reproducible (package
+//     wasmbuild); scripts/check-policies fails when a committed module differs
+//     from a rebuild, so CI catches a module that was not rebuilt.
+package policies

@@ -58,7 +58,8 @@ func build(ctx context.Context, dir, dst string) error {
 	return os.Rename(tmp.Name(), dst)
 }
 
-// expand returns the directories args name, expanding glob patterns.
+// expand returns the directories args name, expanding glob patterns and
+// leaving out files they match.
 func expand(args []string) ([]string, error) {
 	var dirs []string
 	for _, a := range args {
@@ -66,10 +67,15 @@ func expand(args []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(m) == 0 {
+		n := len(dirs)
+		for _, d := range m {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+				dirs = append(dirs, d)
+			}
+		}
+		if len(dirs) == n {
 			return nil, fmt.Errorf("%s: no such directory", a)
 		}
-		dirs = append(dirs, m...)
 	}
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("no package directories given")

@@ -13,8 +13,8 @@
 //     change with every commit and every uncommitted edit.
 //  3. -ldflags=-buildid= empties the build ID, a hash of the build's inputs
 //     that would otherwise differ with flags set outside this package.
-//  4. Env pins GOOS, GOARCH, CGO_ENABLED, GOWASM, GOEXPERIMENT and GOFLAGS, so
-//     that a setting in the caller's environment cannot change the output.
+//  4. Env pins GOOS, GOARCH, CGO_ENABLED, GOWASM, GOEXPERIMENT, GOFLAGS and GOWORK,
+//     so that a setting in the caller's environment cannot change the output.
 //
 // The Go release still matters: a module built by another release differs.
 package wasmbuild
@@ -40,6 +40,7 @@ var pinned = map[string]string{
 	"GOWASM":       "",
 	"GOEXPERIMENT": "",
 	"GOFLAGS":      "",
+	"GOWORK":       "off",
 }
 
 // Env returns environ with the variables of a reproducible build pinned.

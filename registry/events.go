@@ -123,6 +123,9 @@ func (r *Registry) flushLoop() {
 				if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
 					r.log.Warn("prune events", "err", err)
 				}
+				if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
+					r.log.Warn("prune completed uploads", "err", err)
+				}
 			}
 			cancel()
 		}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -53,4 +54,37 @@ func (r *Registry) dropUpload(ctx context.Context, id string) error {
 		return err
 	}
 	return r.blobs.AbortUpload(ctx, id)
+}
+
+// pruneCompleted deletes the markers of uploads completed before cutoff.
+func (r *Registry) pruneCompleted(ctx context.Context, cutoff time.Time) error {
+	after := ""
+	for {
+		kvs, err := r.store.Range(ctx, prefixUpload, after, 500)
+		if err != nil {
+			return storeErr(err)
+		}
+		var old []string
+		for _, kv := range kvs {
+			var u Upload
+			if json.Unmarshal(kv.Value, &u) == nil && u.Completed != "" && u.Updated.Before(cutoff) {
+				old = append(old, kv.Key)
+			}
+		}
+		if len(old) > 0 {
+			err := r.update(ctx, func(tx kvnode.Txn) error {
+				for _, k := range old {
+					tx.Delete(k)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if len(kvs) < 500 {
+			return nil
+		}
+		after = kvs[len(kvs)-1].Key
+	}
 }

@@ -26,7 +26,14 @@ type Upload struct {
 	HashState  []byte    `json:"hash_state"`
 	Started    time.Time `json:"started"`
 	Updated    time.Time `json:"updated"`
+	// Completed is the digest the upload became. The session stays behind as a
+	// marker for a while, so that a client repeating a PUT whose answer it lost
+	// (a timeout while the commit went through) gets 201 again, not 404.
+	Completed digest.Digest `json:"completed,omitempty"`
 }
+
+// completedMarkerTTL is how long a completed upload's marker answers repeated PUTs.
+const completedMarkerTTL = 10 * time.Minute
 
 // StartUpload opens an upload session in repo.
 func (r *Registry) StartUpload(ctx context.Context, repo string) (*Upload, error) {
@@ -60,6 +67,15 @@ func (r *Registry) StartUpload(ctx context.Context, repo string) (*Upload, error
 
 // GetUpload returns the session id of repo, or ErrBlobUploadUnknown.
 func (r *Registry) GetUpload(ctx context.Context, repo, id string) (*Upload, error) {
+	u, err := r.session(ctx, repo, id)
+	if err == nil && u.Completed != "" {
+		return nil, fmt.Errorf("%w: %s (completed)", ErrBlobUploadUnknown, id)
+	}
+	return u, err
+}
+
+// session returns the session of id in repo, completed or not.
+func (r *Registry) session(ctx context.Context, repo, id string) (*Upload, error) {
 	if !storage.ValidID(id) {
 		return nil, fmt.Errorf("%w: %q", ErrBlobUploadUnknown, clip(id))
 	}
@@ -181,6 +197,9 @@ func (r *Registry) saveProgress(
 func (r *Registry) CompleteUpload(
 	ctx context.Context, repo, id string, d digest.Digest, start, length int64, body io.Reader,
 ) error {
+	if u, err := r.session(ctx, repo, id); err == nil && u.Completed == d {
+		return nil // a repeated PUT: the blob is there already
+	}
 	unlock, err := r.lockUpload(ctx, repo, id)
 	if err != nil {
 		return err
@@ -203,8 +222,9 @@ func (r *Registry) CompleteUpload(
 			return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 		}
 	}
+	done := Upload{Repository: repo, Started: u.Started, Updated: time.Now().UTC(), Completed: d}
 	return r.update(ctx, func(tx kvnode.Txn) error {
-		tx.Delete(uploadKey(id))
+		txPutJSON(tx, uploadKey(id), done)
 		r.linkBlob(tx, repo, d, u.Offset)
 		return nil
 	})

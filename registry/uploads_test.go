@@ -403,3 +403,31 @@ func TestConcurrentChunksKeepContentAddressing(t *testing.T) {
 		t.Fatalf("blob %s holds %q", d, got)
 	}
 }
+
+// TestCompleteUploadRepeated: a client that lost the answer to its PUT (a timeout
+// while the commit went through) and sends it again gets success, not 404; another
+// digest on the same upload is refused.
+func TestCompleteUploadRepeated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRegistry(t)
+	repo := repoName(t)
+	u := startUpload(t, r, repo)
+	d := digest.FromString("once")
+	if err := r.CompleteUpload(ctx, repo, u.ID, d, -1, -1, chunk("once")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CompleteUpload(ctx, repo, u.ID, d, -1, -1, chunk("")); err != nil {
+		t.Fatalf("repeated PUT: %v, want success", err)
+	}
+	other := digest.FromString("other")
+	if err := r.CompleteUpload(ctx, repo, u.ID, other, -1, -1, chunk("other")); !errors.Is(err, ErrBlobUploadUnknown) {
+		t.Fatalf("PUT of another digest after completion: %v, want ErrBlobUploadUnknown", err)
+	}
+	if _, err := r.GetUpload(ctx, repo, u.ID); !errors.Is(err, ErrBlobUploadUnknown) {
+		t.Fatalf("status of a completed upload: %v, want ErrBlobUploadUnknown", err)
+	}
+	if got := readBlob(t, r, repo, d, 0); string(got) != "once" {
+		t.Fatalf("blob = %q", got)
+	}
+}

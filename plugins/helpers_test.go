@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"berth.dev/berth/plugins/wasmbuild"
 )
 
 // Test plugins are built from testdata/<name> once per test binary; the Go build
@@ -15,23 +15,16 @@ import (
 // outlives the run, so only the first run pays 2-3 s per module.
 
 var (
-	buildDir  string
-	builds    sync.Map // name -> *build
+	builds    *wasmbuild.Builds
 	cacheRoot string
 )
-
-type build struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "berth-plugins-test-")
 	if err != nil {
 		panic(err)
 	}
-	buildDir = dir
+	builds = wasmbuild.NewBuilds(dir)
 	if c, err := os.UserCacheDir(); err == nil {
 		cacheRoot = filepath.Join(c, "berth", "plugins-test", "wazero")
 	}
@@ -43,32 +36,11 @@ func TestMain(m *testing.M) {
 // plugin returns the wasm of testdata/name, building it on first use.
 func plugin(t testing.TB, name string) []byte {
 	t.Helper()
-	v, _ := builds.LoadOrStore(name, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		out := filepath.Join(buildDir, name+".wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out,
-			"./testdata/"+name)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			b.err = &buildError{name: name, out: string(msg), err: err}
-			return
-		}
-		b.wasm, b.err = os.ReadFile(out)
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
+	wasm, err := builds.Get(context.Background(), filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.wasm
-}
-
-type buildError struct {
-	name, out string
-	err       error
-}
-
-func (e *buildError) Error() string {
-	return "build " + e.name + ": " + e.err.Error() + "\n" + e.out
+	return wasm
 }
 
 // newHost returns a Host on the shared test compilation cache, closed at cleanup.

@@ -6,12 +6,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"berth.dev/berth/plugins"
-	"berth.dev/berth/policies/wasmbuild"
+	"berth.dev/berth/plugins/wasmbuild"
 )
 
 // Built-ins are compiled from source once per test binary. Compiled modules go to
@@ -19,23 +18,16 @@ import (
 // the committed modules have the same bytes, so embed_test.go hits the same cache.
 
 var (
-	buildDir  string
-	builds    sync.Map // name -> *build
+	builds    *wasmbuild.Builds
 	cacheRoot string
 )
-
-type build struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "berth-policies-test-")
 	if err != nil {
 		panic(err)
 	}
-	buildDir = dir
+	builds = wasmbuild.NewBuilds(dir)
 	if c, err := os.UserCacheDir(); err == nil {
 		cacheRoot = filepath.Join(c, "berth", "policies-test", "wazero")
 	}
@@ -47,19 +39,11 @@ func TestMain(m *testing.M) {
 // compile returns the module of builtin/name, building it on first use.
 func compile(t testing.TB, name string) []byte {
 	t.Helper()
-	v, _ := builds.LoadOrStore(name, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		out := filepath.Join(buildDir, name+".wasm")
-		b.err = wasmbuild.Build(context.Background(), filepath.Join("builtin", name), out)
-		if b.err == nil {
-			b.wasm, b.err = os.ReadFile(out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
+	wasm, err := builds.Get(context.Background(), filepath.Join("builtin", name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.wasm
+	return wasm
 }
 
 // newHost returns a Host on the shared test compilation cache, closed at cleanup.

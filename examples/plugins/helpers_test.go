@@ -5,34 +5,26 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"berth.dev/berth/plugins"
-	"berth.dev/berth/policies/wasmbuild"
+	"berth.dev/berth/plugins/wasmbuild"
 )
 
 // Examples are compiled once per test binary with the reproducible build of the
 // built-in policies; compiled modules go to a wazero cache that outlives the run.
 
 var (
-	buildDir  string
-	builds    sync.Map // dir -> *build
+	builds    *wasmbuild.Builds
 	cacheRoot string
 )
-
-type build struct {
-	once sync.Once
-	wasm []byte
-	err  error
-}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "berth-examples-test-")
 	if err != nil {
 		panic(err)
 	}
-	buildDir = dir
+	builds = wasmbuild.NewBuilds(dir)
 	if c, err := os.UserCacheDir(); err == nil {
 		cacheRoot = filepath.Join(c, "berth", "examples-test", "wazero")
 	}
@@ -44,18 +36,11 @@ func TestMain(m *testing.M) {
 // compile returns the module of the example in dir, building it on first use.
 func compile(t testing.TB, dir string) []byte {
 	t.Helper()
-	v, _ := builds.LoadOrStore(dir, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		out := filepath.Join(buildDir, dir+".wasm")
-		if b.err = wasmbuild.Build(context.Background(), dir, out); b.err == nil {
-			b.wasm, b.err = os.ReadFile(out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
+	wasm, err := builds.Get(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.wasm
+	return wasm
 }
 
 // newHost returns a Host on the shared test compilation cache, closed at cleanup.

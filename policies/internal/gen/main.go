@@ -15,7 +15,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"berth.dev/berth/policies/wasmbuild"
+	"berth.dev/berth/plugins/wasmbuild"
 )
 
 func main() {

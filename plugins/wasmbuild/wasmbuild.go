@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Flags are the go build flags of a reproducible plugin module.
@@ -73,4 +74,35 @@ func Build(ctx context.Context, dir, out string) error {
 		return fmt.Errorf("wasmbuild: %s: %w\n%s", dir, err, msg)
 	}
 	return nil
+}
+
+// Builds compiles each plugin directory at most once and keeps the modules in
+// memory: for tests and tools that need several modules, some of them many times.
+// It is safe for concurrent use.
+type Builds struct {
+	dir string
+	m   sync.Map // source dir -> *build
+}
+
+type build struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+// NewBuilds returns Builds that write their module files into dir.
+func NewBuilds(dir string) *Builds { return &Builds{dir: dir} }
+
+// Get returns the module of the plugin in srcDir, building it on first use.
+func (b *Builds) Get(ctx context.Context, srcDir string) ([]byte, error) {
+	v, _ := b.m.LoadOrStore(srcDir, &build{})
+	e := v.(*build)
+	e.once.Do(func() {
+		name := strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(srcDir)
+		out := filepath.Join(b.dir, name+".wasm")
+		if e.err = Build(ctx, srcDir, out); e.err == nil {
+			e.wasm, e.err = os.ReadFile(out)
+		}
+	})
+	return e.wasm, e.err
 }

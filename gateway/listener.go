@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -37,6 +38,15 @@ const tlsRefusalBody = "this port serves plain HTTP: use http://, not https://\n
 var tlsRefusal = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n" +
 	"Content-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(tlsRefusalBody)) +
 	"\r\n\r\n" + tlsRefusalBody
+
+// ReadFrom hands writes from a file to the connection's own ReadFrom, so that whole
+// blobs still go out with sendfile through the wrapper.
+func (c *sniffConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(onlyWriter{c.Conn}, r)
+}
 
 func (c *sniffConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)

@@ -80,6 +80,9 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 
 func (s *Server) routes() {
 	s.app.Use(s.metrics.middleware)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.app.Use(s.logRequest)
+	}
 	s.app.Use(drainBody)
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
 	s.app.Get("/readyz", s.readyz)
@@ -110,6 +113,22 @@ func drainBody(c *fiber.Ctx) error {
 		c.Context().SetConnectionClose()
 	}
 	return err
+}
+
+// logRequest writes one Debug line per request. It never logs headers, so that
+// credentials cannot reach the log.
+func (s *Server) logRequest(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	s.log.Debug("request", "method", c.Method(), "path", c.Path(),
+		"status", c.Response().StatusCode(), "duration", time.Since(start),
+		"remote", c.IP())
+	return nil
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

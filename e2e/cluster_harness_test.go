@@ -38,6 +38,8 @@ type proc struct {
 	args    []string // berth's arguments
 	env     []string // added to the test's environment
 	logPath string
+	// command, when set, builds the command line instead of berth with args and env.
+	command func() (*exec.Cmd, error)
 
 	mu       sync.Mutex // guards the fields below
 	cmd      *exec.Cmd
@@ -72,11 +74,12 @@ func (p *proc) start() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "==== %s start at %s: berth %s\n",
-		p.name, time.Now().Format(time.RFC3339Nano), strings.Join(p.args, " "))
-
-	cmd := exec.Command(target.bin, p.args...)
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd, err := p.cmdLine()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "==== %s start at %s: %s\n",
+		p.name, time.Now().Format(time.RFC3339Nano), strings.Join(cmd.Args, " "))
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return err
@@ -90,6 +93,23 @@ func (p *proc) start() error {
 	p.cmd, p.exited, p.intended, p.logStart = cmd, exited, false, fi.Size()
 	p.mu.Unlock()
 	return nil
+}
+
+// cmdLine returns the command of the next run.
+func (p *proc) cmdLine() (*exec.Cmd, error) {
+	if p.command != nil {
+		return p.command()
+	}
+	cmd := exec.Command(target.bin, p.args...)
+	cmd.Env = append(os.Environ(), p.env...)
+	return cmd, nil
+}
+
+// running returns the channel closed when the current run exits.
+func (p *proc) running() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exited
 }
 
 // waitLog waits until the current run has logged a line holding want.

@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -96,15 +94,9 @@ func buildBerth(bin string) error {
 
 // server is one registry process under test, listening on a loopback port.
 type server struct {
-	t       *testing.T
+	*proc
 	dataDir string // survives restarts
 	addr    string // host:port; kept across restarts
-	logPath string // stdout and stderr of every run, appended
-
-	mu       sync.Mutex // guards the fields below
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed once cmd has exited
-	intended bool          // reports whether the harness stopped cmd on purpose
 }
 
 // startServer starts a registry with an empty data directory and stops it
@@ -115,11 +107,9 @@ func startServer(t *testing.T) *server {
 		t.Skip("end-to-end tests do not run with -short")
 	}
 	work := t.TempDir()
-	s := &server{
-		t:       t,
-		dataDir: filepath.Join(work, "data"),
-		logPath: filepath.Join(work, "server.log"),
-	}
+	s := &server{dataDir: filepath.Join(work, "data")}
+	s.proc = &proc{t: t, name: target.kind, logPath: filepath.Join(work, "server.log"),
+		command: s.command}
 	t.Cleanup(s.cleanup)
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -145,31 +135,10 @@ func freeAddr(t *testing.T) string {
 
 // start runs the registry on s.addr and s.dataDir and waits until it is ready.
 func (s *server) start() error {
-	log, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
+	if err := s.proc.start(); err != nil {
 		return err
 	}
-	defer log.Close()
-	fmt.Fprintf(log, "==== %s start on %s at %s\n",
-		target.kind, s.addr, time.Now().Format(time.RFC3339Nano))
-
-	cmd, err := s.command()
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	s.mu.Lock()
-	s.cmd, s.exited, s.intended = cmd, exited, false
-	s.mu.Unlock()
-	return s.waitReady(exited)
+	return s.waitReady(s.running())
 }
 
 // command returns the command line of the target serving s.addr from s.dataDir.
@@ -226,55 +195,12 @@ func (s *server) waitReady(exited <-chan struct{}) error {
 	return fmt.Errorf("GET %s did not answer 200 within %s", path, readyTimeout)
 }
 
-// kill9 sends SIGKILL and waits for the process to be gone.
-func (s *server) kill9() {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	s.intended = true
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-exited
-}
-
 // restart starts the registry again on the same address and data directory,
 // after kill9 or stop.
 func (s *server) restart() {
 	s.t.Helper()
 	if err := s.start(); err != nil {
 		s.t.Fatalf("restarting %s: %v\n%s", target.kind, err, s.tail())
-	}
-}
-
-// stop asks the process to exit with SIGTERM and kills it if it lingers.
-func (s *server) stop() {
-	s.mu.Lock()
-	cmd, exited := s.cmd, s.exited
-	crashed := !s.intended && isClosed(exited)
-	s.intended = true
-	s.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	if crashed {
-		s.t.Errorf("%s exited during the test: %v", target.kind, cmd.ProcessState)
-		return
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(stopTimeout):
-		s.t.Logf("%s ignored SIGTERM for %s; killing it", target.kind, stopTimeout)
-		s.kill9()
-	}
-}
-
-func (s *server) cleanup() {
-	s.stop()
-	if s.t.Failed() {
-		s.t.Logf("last lines of the %s log (%s):\n%s", target.kind, s.addr, s.tail())
 	}
 }
 
@@ -285,18 +211,6 @@ func isClosed(c <-chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-// tail returns the end of the server log.
-func (s *server) tail() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	if len(b) > logTail {
-		b = b[len(b)-logTail:]
-	}
-	return string(b)
 }
 
 // url returns the http URL of path on the server.

@@ -62,11 +62,13 @@ type MemberConfig struct {
 // Member is a running kvnode member inside this process.
 type Member struct {
 	etcd *embed.Etcd
+	log  *etcdLog
 }
 
 // StartMember starts a member and waits until it serves (which needs a quorum).
 func StartMember(ctx context.Context, cfg MemberConfig, log *slog.Logger) (*Member, error) {
-	ecfg, err := cfg.etcdConfig()
+	elog := &etcdLog{log: log}
+	ecfg, err := cfg.etcdConfig(elog)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +91,7 @@ func StartMember(ctx context.Context, cfg MemberConfig, log *slog.Logger) (*Memb
 	}
 	log.Info("kvnode member ready", "name", ecfg.Name, "dir", cfg.Dir,
 		"client_urls", urlList(ecfg.AdvertiseClientUrls), "member_id", e.Server.MemberID().String())
-	return &Member{etcd: e}, nil
+	return &Member{etcd: e, log: elog}, nil
 }
 
 // Store returns a Store on this member through an in-process client.
@@ -102,9 +104,12 @@ func (m *Member) Store() Store {
 func (m *Member) Done() <-chan struct{} { return m.etcd.Server.StopNotify() }
 
 // Close stops the member.
-func (m *Member) Close() { m.etcd.Close() }
+func (m *Member) Close() {
+	m.log.closing.Store(true)
+	m.etcd.Close()
+}
 
-func (cfg MemberConfig) etcdConfig() (*embed.Config, error) {
+func (cfg MemberConfig) etcdConfig(elog *etcdLog) (*embed.Config, error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("kvnode: member data directory is required")
 	}
@@ -115,7 +120,7 @@ func (cfg MemberConfig) etcdConfig() (*embed.Config, error) {
 	c.Name = cmpOr(cfg.Name, "berth")
 	c.Dir = cfg.Dir
 	c.Logger = "zap"
-	c.LogLevel = "error"
+	c.ZapLoggerBuilder = embed.NewZapLoggerBuilder(elog.zap())
 	c.AutoCompactionMode = "periodic"
 	// Keep five minutes of history: enough for watchers to catch up, small enough
 	// that a steady write rate does not fill the backend quota.

@@ -293,11 +293,20 @@ func (t *etcdTxn) set(key string, w write) {
 }
 
 // validate reports whether every key read still has the revision it was read at.
+// The read in Then is there for etcd's sake: a transaction with no operations
+// counts as serializable and would be answered by whichever member the client
+// picked, perhaps one that lags; a linearizable read makes it consult the leader.
 func (t *etcdTxn) validate() (bool, error) {
 	if len(t.reads) == 0 {
 		return true, nil
 	}
-	resp, err := t.cli.Txn(t.ctx).If(t.readCompares()...).Commit()
+	var any string
+	for k := range t.reads {
+		any = k
+		break
+	}
+	resp, err := t.cli.Txn(t.ctx).If(t.readCompares()...).
+		Then(clientv3.OpGet(any, clientv3.WithCountOnly())).Commit()
 	if err != nil {
 		return false, mapErr(err)
 	}
@@ -315,7 +324,7 @@ func (t *etcdTxn) readCompares() []clientv3.Cmp {
 // commit applies the writes if every read key still has the revision it was read at.
 func (t *etcdTxn) commit() (bool, error) {
 	if len(t.writes) == 0 {
-		return true, nil
+		return t.validate() // reads from a lagging member must not pass for current
 	}
 	cmps := t.readCompares()
 	ops := make([]clientv3.Op, 0, len(t.order))

@@ -201,6 +201,9 @@ func (r *Registry) CompleteUpload(
 		return nil // a repeated PUT: the blob is there already
 	}
 	unlock, err := r.lockUpload(ctx, repo, id)
+	if errors.Is(err, ErrBlobUploadUnknown) {
+		return r.relinkCommitted(ctx, repo, id, d, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -222,12 +225,37 @@ func (r *Registry) CompleteUpload(
 			return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 		}
 	}
+	return r.finishUpload(ctx, repo, id, d, u)
+}
+
+// finishUpload links the blob and turns the session into its completed marker.
+func (r *Registry) finishUpload(
+	ctx context.Context, repo, id string, d digest.Digest, u *Upload,
+) error {
 	done := Upload{Repository: repo, Started: u.Started, Updated: time.Now().UTC(), Completed: d}
 	return r.update(ctx, func(tx kvnode.Txn) error {
 		txPutJSON(tx, uploadKey(id), done)
 		r.linkBlob(tx, repo, d, u.Offset)
 		return nil
 	})
+}
+
+// relinkCommitted finishes an upload whose bytes reached storage as blob d while
+// its metadata commit failed (a timeout whose outcome the first PUT could not
+// know): the session is still open but its staged file is gone. Storage holds a blob
+// under d only after its digest was verified, so a blob of the session's size is
+// the upload's content. Anything else keeps the original error.
+func (r *Registry) relinkCommitted(
+	ctx context.Context, repo, id string, d digest.Digest, orig error,
+) error {
+	u, err := r.GetUpload(ctx, repo, id)
+	if err != nil {
+		return orig
+	}
+	if size, err := r.blobs.Stat(ctx, d); err != nil || size != u.Offset {
+		return orig
+	}
+	return r.finishUpload(ctx, repo, id, d, u)
 }
 
 // uploadDigest returns the digest of the staged bytes in algorithm alg: from the

@@ -431,3 +431,39 @@ func TestCompleteUploadRepeated(t *testing.T) {
 		t.Fatalf("blob = %q", got)
 	}
 }
+
+// TestCompleteUploadAfterLostMetadataCommit: the bytes of an upload reached storage
+// as its blob, but the metadata commit that links them failed; the client's repeated
+// PUT links the blob instead of answering 404.
+func TestCompleteUploadAfterLostMetadataCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newRegistry(t)
+	repo := repoName(t)
+	u := startUpload(t, r, repo)
+	if _, err := r.AppendUpload(ctx, repo, u.ID, 0, -1, chunk("lost answer")); err != nil {
+		t.Fatal(err)
+	}
+	d := digest.FromString("lost answer")
+	// What CompleteUpload does before its metadata commit:
+	if err := r.blobs.CommitUpload(ctx, u.ID, d, int64(len("lost answer"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.StatBlob(ctx, repo, d); !errors.Is(err, ErrBlobUnknown) {
+		t.Fatalf("blob visible before its link: %v", err)
+	}
+	if err := r.CompleteUpload(ctx, repo, u.ID, d, -1, -1, chunk("")); err != nil {
+		t.Fatalf("repeated PUT: %v, want success", err)
+	}
+	if got := readBlob(t, r, repo, d, 0); string(got) != "lost answer" {
+		t.Fatalf("blob = %q", got)
+	}
+	other := digest.FromString("not it")
+	u2 := startUpload(t, r, repo)
+	if err := r.blobs.AbortUpload(ctx, u2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CompleteUpload(ctx, repo, u2.ID, other, -1, -1, chunk("")); !errors.Is(err, ErrBlobUploadUnknown) {
+		t.Fatalf("upload whose bytes are gone and never stored: %v, want ErrBlobUploadUnknown", err)
+	}
+}

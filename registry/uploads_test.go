@@ -421,7 +421,8 @@ func TestCompleteUploadRepeated(t *testing.T) {
 		t.Fatalf("repeated PUT: %v, want success", err)
 	}
 	other := digest.FromString("other")
-	if err := r.CompleteUpload(ctx, repo, u.ID, other, -1, -1, chunk("other")); !errors.Is(err, ErrBlobUploadUnknown) {
+	err := r.CompleteUpload(ctx, repo, u.ID, other, -1, -1, chunk("other"))
+	if !errors.Is(err, ErrBlobUploadUnknown) {
 		t.Fatalf("PUT of another digest after completion: %v, want ErrBlobUploadUnknown", err)
 	}
 	if _, err := r.GetUpload(ctx, repo, u.ID); !errors.Is(err, ErrBlobUploadUnknown) {
@@ -463,7 +464,8 @@ func TestCompleteUploadAfterLostMetadataCommit(t *testing.T) {
 	if err := r.blobs.AbortUpload(ctx, u2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.CompleteUpload(ctx, repo, u2.ID, other, -1, -1, chunk("")); !errors.Is(err, ErrBlobUploadUnknown) {
+	err := r.CompleteUpload(ctx, repo, u2.ID, other, -1, -1, chunk(""))
+	if !errors.Is(err, ErrBlobUploadUnknown) {
 		t.Fatalf("upload whose bytes are gone and never stored: %v, want ErrBlobUploadUnknown", err)
 	}
 }

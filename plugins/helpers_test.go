@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"berth.dev/berth/plugins/wasmbuild"
 )
@@ -62,6 +63,11 @@ func newHost(t testing.TB) *Host {
 func bind(t testing.TB, h *Host, name string, cfg BindingConfig) *Binding {
 	t.Helper()
 	ctx := context.Background()
+	if cfg.Limits.Timeout == 0 {
+		// Tests that are not about deadlines get room for instantiation under the
+		// race detector on a loaded machine; the default (1 s) is for production.
+		cfg.Limits.Timeout = 10 * time.Second
+	}
 	m, err := h.Load(ctx, name, plugin(t, name))
 	if err != nil {
 		t.Fatalf("Load %s: %v", name, err)

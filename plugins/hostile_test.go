@@ -31,7 +31,9 @@ func afterHostile(t *testing.T, b *Binding, wantDiscarded uint64) {
 }
 
 func TestEndlessLoop(t *testing.T) {
-	b := hostile(t, Limits{Timeout: 500 * time.Millisecond})
+	// The deadline leaves the other calls room to instantiate their instances, which
+	// under the race detector on a loaded machine takes hundreds of milliseconds.
+	b := hostile(t, Limits{Timeout: 3 * time.Second})
 	loopDone := make(chan error, 1)
 	go func() {
 		_, err := call(t, b, nil, "loop")

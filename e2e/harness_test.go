@@ -95,19 +95,26 @@ func buildBerth(bin string) error {
 // server is one registry process under test, listening on a loopback port.
 type server struct {
 	*proc
-	dataDir string // survives restarts
-	addr    string // host:port; kept across restarts
+	dataDir string   // survives restarts
+	addr    string   // host:port; kept across restarts
+	extra   []string // more arguments of `berth serve`
 }
 
 // startServer starts a registry with an empty data directory and stops it
 // when the test ends. It fails the test if the registry crashed meanwhile.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return startServerWith(t)
+}
+
+// startServerWith is startServer with more arguments of `berth serve`.
+func startServerWith(t *testing.T, extra ...string) *server {
+	t.Helper()
 	if target.bin == "" {
 		t.Skip("end-to-end tests do not run with -short")
 	}
 	work := t.TempDir()
-	s := &server{dataDir: filepath.Join(work, "data")}
+	s := &server{dataDir: filepath.Join(work, "data"), extra: extra}
 	s.proc = &proc{t: t, name: target.kind, logPath: filepath.Join(work, "server.log"),
 		command: s.command}
 	t.Cleanup(s.cleanup)
@@ -144,7 +151,8 @@ func (s *server) start() error {
 // command returns the command line of the target serving s.addr from s.dataDir.
 func (s *server) command() (*exec.Cmd, error) {
 	if target.kind == "berth" {
-		return exec.Command(target.bin, "serve", "--addr", s.addr, "--data-dir", s.dataDir), nil
+		args := append([]string{"serve", "--addr", s.addr, "--data-dir", s.dataDir}, s.extra...)
+		return exec.Command(target.bin, args...), nil
 	}
 	conf := filepath.Join(filepath.Dir(s.logPath), "distribution.yml")
 	text := fmt.Sprintf(distributionConfig, s.dataDir, s.addr)

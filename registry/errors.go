@@ -22,6 +22,7 @@ var (
 	ErrSizeInvalid         = errors.New("provided length did not match content length")
 	ErrUnsupported         = errors.New("the operation is unsupported")
 	ErrUnavailable         = errors.New("service unavailable, try again")
+	ErrDenied              = errors.New("requested access to the resource is denied")
 )
 
 // RangeError reports a chunk that does not start where the upload ends.

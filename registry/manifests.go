@@ -70,6 +70,9 @@ func (r *Registry) PutManifest(
 	if err != nil {
 		return Manifest{}, err
 	}
+	if err := r.admitPush(ctx, repo, tags, d, m.MediaType, body); err != nil {
+		return Manifest{}, err
+	}
 	if err := r.blobs.Put(ctx, d, bytes.NewReader(body)); err != nil {
 		return Manifest{}, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 	}
@@ -218,6 +221,14 @@ func (r *Registry) GetManifest(
 	if err != nil {
 		return Manifest{}, nil, err
 	}
+	if a := r.opts.Admission; a != nil {
+		p := PullInfo{
+			Repository: repo, Reference: ref.String(), Digest: m.Digest, MediaType: m.MediaType,
+		}
+		if err := a.AdmitPull(ctx, p); err != nil {
+			return Manifest{}, nil, err
+		}
+	}
 	body, err := r.manifestBody(ctx, m.Digest)
 	if err != nil {
 		return Manifest{}, nil, err
@@ -246,6 +257,12 @@ func (r *Registry) manifestBody(ctx context.Context, d digest.Digest) ([]byte, e
 // DeleteManifest deletes a tag (ref is a tag) or a manifest and every tag pointing at
 // it (ref is a digest).
 func (r *Registry) DeleteManifest(ctx context.Context, repo string, ref Reference) error {
+	if a := r.opts.Admission; a != nil {
+		d := DeleteInfo{Repository: repo, Tag: ref.Tag, Digest: ref.Digest}
+		if err := a.AdmitDelete(ctx, d); err != nil {
+			return err
+		}
+	}
 	if ref.Tag != "" {
 		return r.deleteTag(ctx, repo, ref.Tag)
 	}

@@ -24,6 +24,9 @@ type Options struct {
 	EventFlushInterval time.Duration
 	// EventRetention is how long events are kept. Zero means 7 days.
 	EventRetention time.Duration
+	// Admission, when set, is asked before every manifest push, manifest GET and
+	// delete. Nil allows everything.
+	Admission Admission
 	// ManifestCacheBytes bounds the in-process cache of manifest bodies, which are
 	// immutable by digest. Zero means 64 MiB; negative turns the cache off.
 	ManifestCacheBytes int64

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"berth.dev/berth/policies"
 )
 
 // Config is the whole configuration of `berth serve`. Every key can be set in the
@@ -33,6 +35,9 @@ type Config struct {
 	Uploads UploadsConfig `yaml:"uploads"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Policies binds built-in policies to admission hooks (file only; none means
+	// every push, pull and delete is admitted).
+	Policies []policies.BindingSpec `yaml:"policies"`
 }
 
 // KVConfig selects the metadata store. With no endpoints, `berth serve` runs an
@@ -133,6 +138,9 @@ func applyEnv(v reflect.Value, prefix string, env map[string]string) error {
 		}
 		name := prefix + "_" + strings.ToUpper(tag)
 		f := v.Field(i)
+		if f.Kind() == reflect.Slice {
+			continue // lists are set in the file only
+		}
 		if f.Kind() == reflect.Struct {
 			if err := applyEnv(f, name, env); err != nil {
 				return err

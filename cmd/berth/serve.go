@@ -106,7 +106,16 @@ func serve(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	reg := registry.New(store, blobs, log, registry.Options{UploadTTL: cfg.Uploads.TTL})
+	engine, stopPolicies, err := startPolicies(ctx, cfg.Policies, dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer stopPolicies()
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL}
+	if engine != nil {
+		opts.Admission = admission{engine}
+	}
+	reg := registry.New(store, blobs, log, opts)
 	if err := reg.Start(ctx); err != nil {
 		return err
 	}

@@ -57,7 +57,8 @@ func TestEngineRefusesBadSpecs(t *testing.T) {
 		{Plugin: "deny-tags", Hook: policies.HookPull}, // deny-tags has no pull hook
 		{Plugin: "deny-tags", Hook: policies.HookPush, Config: map[string]any{"patterns": "x"}},
 	} {
-		if e, err := policies.NewEngine(ctx, newHost(t), []policies.BindingSpec{spec}, quiet); err == nil {
+		e, err := policies.NewEngine(ctx, newHost(t), []policies.BindingSpec{spec}, quiet)
+		if err == nil {
 			e.Close(ctx)
 			t.Errorf("NewEngine(%+v) succeeded", spec)
 		}

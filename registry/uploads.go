@@ -242,14 +242,17 @@ func (r *Registry) finishUpload(
 
 // relinkCommitted finishes an upload whose bytes reached storage as blob d while
 // its metadata commit failed (a timeout whose outcome the first PUT could not
-// know): the session is still open but its staged file is gone. Storage holds a blob
-// under d only after its digest was verified, so a blob of the session's size is
-// the upload's content. Anything else keeps the original error.
+// know): the session is still open but its staged file is gone. The session's saved
+// hash state must name d, so that the blob linked is the one these bytes made and
+// not another blob of the same size. Anything else keeps the original error.
 func (r *Registry) relinkCommitted(
 	ctx context.Context, repo, id string, d digest.Digest, orig error,
 ) error {
 	u, err := r.GetUpload(ctx, repo, id)
-	if err != nil {
+	if err != nil || string(d.Algorithm()) != u.Algorithm {
+		return orig
+	}
+	if got, err := r.uploadDigest(ctx, u, d.Algorithm()); err != nil || got != d {
 		return orig
 	}
 	if size, err := r.blobs.Stat(ctx, d); err != nil || size != u.Offset {

@@ -83,7 +83,8 @@ func TestRemoteClusterStore(t *testing.T) {
 
 func TestDialWithoutMembersFails(t *testing.T) {
 	u := freeURL(t)
-	_, err := kvnode.Dial(context.Background(), kvnode.ClientConfig{Endpoints: []string{u.String()}}, quiet)
+	cfg := kvnode.ClientConfig{Endpoints: []string{u.String()}}
+	_, err := kvnode.Dial(context.Background(), cfg, quiet)
 	if err == nil {
 		t.Fatal("Dial of an address where no member listens succeeded")
 	}

@@ -21,7 +21,9 @@ type Lease struct {
 
 // AcquireLease takes or renews the lease at key for owner until now+ttl. It returns
 // ErrLeaseHeld when another owner holds an unexpired lease.
-func AcquireLease(ctx context.Context, s Store, key, owner string, ttl time.Duration) (Lease, error) {
+func AcquireLease(
+	ctx context.Context, s Store, key, owner string, ttl time.Duration,
+) (Lease, error) {
 	var got Lease
 	err := s.Update(ctx, func(tx Txn) error {
 		cur, err := readLease(tx, key)

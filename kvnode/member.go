@@ -134,7 +134,9 @@ func (cfg MemberConfig) etcdConfig(elog *etcdLog) (*embed.Config, error) {
 		c.InitialCluster = c.Name + "=" + c.AdvertisePeerUrls[0].String()
 	}
 	c.ClusterState = cmpOr(cfg.InitialClusterState, embed.ClusterStateFlagNew)
-	if c.ClusterState != embed.ClusterStateFlagNew && c.ClusterState != embed.ClusterStateFlagExisting {
+	switch c.ClusterState {
+	case embed.ClusterStateFlagNew, embed.ClusterStateFlagExisting:
+	default:
 		return nil, fmt.Errorf("kvnode: initial cluster state %q must be new or existing", c.ClusterState)
 	}
 	if !cfg.ClientTLS.empty() {

@@ -58,7 +58,8 @@ func testCA(t *testing.T, dir string) (caFile, certFile, keyFile string) {
 
 func writePEM(t *testing.T, file, typ string, der []byte) {
 	t.Helper()
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+	data := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -83,7 +84,8 @@ func TestTLSMember(t *testing.T) {
 	defer m.Close()
 
 	ctx := context.Background()
-	s, err := kvnode.Dial(ctx, kvnode.ClientConfig{Endpoints: []string{client.String()}, TLS: files}, quiet)
+	withCert := kvnode.ClientConfig{Endpoints: []string{client.String()}, TLS: files}
+	s, err := kvnode.Dial(ctx, withCert, quiet)
 	if err != nil {
 		t.Fatalf("dial with a client certificate: %v", err)
 	}

@@ -66,7 +66,9 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 
 // MountBlob links blob d from repository from into repo. It reports false, with no
 // error, when from does not hold the blob.
-func (r *Registry) MountBlob(ctx context.Context, repo, from string, d digest.Digest) (bool, error) {
+func (r *Registry) MountBlob(
+	ctx context.Context, repo, from string, d digest.Digest,
+) (bool, error) {
 	mounted := false
 	err := r.update(ctx, func(tx kvnode.Txn) error {
 		var link blobLink
@@ -87,7 +89,9 @@ func (r *Registry) MountBlob(ctx context.Context, repo, from string, d digest.Di
 
 // PutBlob stores r as blob d in repo in one step (a monolithic upload): the bytes
 // are verified against d before anything becomes visible.
-func (r *Registry) PutBlob(ctx context.Context, repo string, d digest.Digest, body io.Reader) error {
+func (r *Registry) PutBlob(
+	ctx context.Context, repo string, d digest.Digest, body io.Reader,
+) error {
 	counter := &countingReader{r: body}
 	err := r.blobs.Put(ctx, d, counter)
 	if errors.Is(err, storage.ErrDigestMismatch) {

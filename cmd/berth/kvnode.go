@@ -60,7 +60,8 @@ func kvnodeCmd() *cobra.Command {
 	fl.StringVar(&f.state, "initial-cluster-state", "new", "new (bootstrap) or existing (join)")
 	fl.StringVar(&f.client.CertFile, "cert-file", "", "client-facing TLS certificate")
 	fl.StringVar(&f.client.KeyFile, "key-file", "", "client-facing TLS key")
-	fl.StringVar(&f.client.CAFile, "trusted-ca-file", "", "CA for client certificates (turns on client auth)")
+	fl.StringVar(&f.client.CAFile, "trusted-ca-file", "",
+		"CA for client certificates (turns on client auth)")
 	fl.StringVar(&f.peer.CertFile, "peer-cert-file", "", "peer TLS certificate")
 	fl.StringVar(&f.peer.KeyFile, "peer-key-file", "", "peer TLS key")
 	fl.StringVar(&f.peer.CAFile, "peer-trusted-ca-file", "", "CA for peer certificates")

@@ -123,7 +123,9 @@ func serve(ctx context.Context, cfg Config) error {
 	return runGateway(ctx, cfg.Addr, dataDir, reg, log)
 }
 
-func runGateway(ctx context.Context, addr, dataDir string, reg *registry.Registry, log *slog.Logger) error {
+func runGateway(
+	ctx context.Context, addr, dataDir string, reg *registry.Registry, log *slog.Logger,
+) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -151,13 +153,17 @@ func runGateway(ctx context.Context, addr, dataDir string, reg *registry.Registr
 }
 
 // openStore dials the configured cluster, or starts the embedded member.
-func openStore(ctx context.Context, cfg Config, dataDir string, log *slog.Logger) (kvnode.Store, error) {
+func openStore(
+	ctx context.Context, cfg Config, dataDir string, log *slog.Logger,
+) (kvnode.Store, error) {
 	if cfg.KV.Endpoints == "" {
 		return kvnode.StartEmbedded(ctx, kvnode.EmbeddedConfig{Dir: filepath.Join(dataDir, "kv")}, log)
 	}
 	return kvnode.Dial(ctx, kvnode.ClientConfig{
-		Endpoints:      splitList(cfg.KV.Endpoints),
-		TLS:            kvnode.TLSFiles{CertFile: cfg.KV.CertFile, KeyFile: cfg.KV.KeyFile, CAFile: cfg.KV.CAFile},
+		Endpoints: splitList(cfg.KV.Endpoints),
+		TLS: kvnode.TLSFiles{
+			CertFile: cfg.KV.CertFile, KeyFile: cfg.KV.KeyFile, CAFile: cfg.KV.CAFile,
+		},
 		RequestTimeout: cfg.KV.RequestTimeout,
 	}, log)
 }

@@ -224,7 +224,8 @@ func testLease(t *testing.T, s kvnode.Store, p string) {
 	if _, err := kvnode.AcquireLease(ctx, s, key, "a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kvnode.AcquireLease(ctx, s, key, "b", time.Minute); !errors.Is(err, kvnode.ErrLeaseHeld) {
+	_, err := kvnode.AcquireLease(ctx, s, key, "b", time.Minute)
+	if !errors.Is(err, kvnode.ErrLeaseHeld) {
 		t.Fatalf("second owner: %v, want ErrLeaseHeld", err)
 	}
 	if _, err := kvnode.AcquireLease(ctx, s, key, "a", time.Minute); err != nil {

@@ -41,6 +41,9 @@ func parseV2Path(path string) route {
 	case "_catalog":
 		return route{kind: routeCatalog}
 	}
+	if rt, ok := parsePiecesPath(rest); ok {
+		return rt
+	}
 	if name, ok := strings.CutSuffix(rest, "/tags/list"); ok {
 		return named(routeTags, name, "")
 	}

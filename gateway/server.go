@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"berth.dev/berth/p2p"
 	"berth.dev/berth/registry"
 )
 
@@ -25,6 +26,8 @@ type Config struct {
 	// BodyTimeout bounds reading a request's body once its headers are in, so that a
 	// slow client cannot hold a connection forever. Zero means 1 hour.
 	BodyTimeout time.Duration
+	// P2P, when set, seeds blobs to peer agents (docs/p2p.md).
+	P2P *p2p.Seed
 }
 
 // Server serves the registry over HTTP.
@@ -35,6 +38,7 @@ type Server struct {
 	metrics *metrics
 	// handlers is built once by New and only read afterwards.
 	handlers map[handlerKey]handlerFunc
+	seed     *p2p.Seed // nil without P2P
 	ready    atomic.Bool
 }
 
@@ -74,6 +78,7 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 		return fasthttp.RequestConfig{ReadTimeout: cfg.BodyTimeout}
 	}
 	s.handlers = s.handlerTable()
+	s.addP2P(cfg.P2P)
 	s.routes()
 	return s
 }

@@ -38,6 +38,8 @@ type Config struct {
 	// Policies binds built-in policies to admission hooks (file only; none means
 	// every push, pull and delete is admitted).
 	Policies []policies.BindingSpec `yaml:"policies"`
+	// P2P configures the seed that serves blobs to peer agents (docs/p2p.md).
+	P2P SeedConfig `yaml:"p2p"`
 }
 
 // KVConfig selects the metadata store. With no endpoints, `berth serve` runs an
@@ -68,6 +70,7 @@ func DefaultConfig() Config {
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
+		P2P:       defaultSeedConfig(),
 	}
 }
 
@@ -87,6 +90,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.TTL <= 0 {
 		return errors.New("uploads.ttl must be positive")
+	}
+	if c.P2P.Enabled && (c.P2P.PieceSize < 64<<10 || c.P2P.PieceSize > 256<<20) {
+		return errors.New("p2p.piece_size must be between 64 KiB and 256 MiB")
 	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")

@@ -120,17 +120,23 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer reg.Close()
-	return runGateway(ctx, cfg.Addr, dataDir, reg, log)
+	seed, stopSeed, err := startSeed(ctx, cfg.P2P, dataDir, store, blobs, log)
+	if err != nil {
+		return err
+	}
+	defer stopSeed()
+	return runGateway(ctx, cfg.Addr, dataDir, reg, gateway.Config{P2P: seed}, log)
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, log *slog.Logger,
+	ctx context.Context, addr, dataDir string, reg *registry.Registry, gcfg gateway.Config,
+	log *slog.Logger,
 ) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := gateway.New(reg, log, gateway.Config{})
+	srv := gateway.New(reg, log, gcfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()

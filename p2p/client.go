@@ -1,0 +1,93 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+)
+
+// pieceClient asks other peers for bitfields and pieces.
+type pieceClient struct {
+	host     host.Host
+	download *rate.Limiter
+}
+
+// roundTrip opens a stream to p, sends req and reads the answer header. The
+// caller reads any piece bytes and closes the stream.
+func (c *pieceClient) roundTrip(
+	ctx context.Context, p peer.ID, req request,
+) (network.Stream, answer, error) {
+	st, err := c.host.NewStream(network.WithAllowLimitedConn(ctx, "pieces"), p, ProtocolID)
+	if err != nil {
+		return nil, answer{}, err
+	}
+	stop := context.AfterFunc(ctx, func() { st.Reset() })
+	defer stop()
+	var a answer
+	if err := writeFrame(st, req); err != nil {
+		st.Reset()
+		return nil, a, err
+	}
+	st.CloseWrite()
+	if err := readFrame(st, &a); err != nil {
+		st.Reset()
+		return nil, a, err
+	}
+	if a.Declined {
+		st.Close()
+		return nil, a, ErrDeclined
+	}
+	if a.Error != "" {
+		st.Close()
+		return nil, a, fmt.Errorf("p2p: peer %s: %s", p.ShortString(), a.Error)
+	}
+	return st, a, nil
+}
+
+// bitfield returns the pieces of the ticket's blob that p holds, waiting for p to
+// hold more than known of them.
+func (c *pieceClient) bitfield(
+	ctx context.Context, p peer.ID, req request,
+) (bitfield, error) {
+	req.Op = opBitfield
+	st, a, err := c.roundTrip(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	st.Close()
+	return a.Bits, nil
+}
+
+// piece asks p for one piece of want and returns its index and unverified bytes.
+func (c *pieceClient) piece(
+	ctx context.Context, p peer.ID, req request, m *PieceMap,
+) (int, []byte, error) {
+	req.Op = opPiece
+	st, a, err := c.roundTrip(ctx, p, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer st.Close()
+	if !req.Want.has(a.Index) || a.Length != m.Len(a.Index) {
+		st.Reset()
+		return 0, nil, fmt.Errorf("%w: peer sent piece %d of %d bytes unasked", ErrPieceMismatch,
+			a.Index, a.Length)
+	}
+	st.SetReadDeadline(time.Now().Add(requestTimeout + time.Duration(a.Length>>16)*time.Second))
+	stop := context.AfterFunc(ctx, func() { st.Reset() })
+	defer stop()
+	var buf bytes.Buffer
+	buf.Grow(int(a.Length))
+	if err := copyLimited(ctx, &buf, st, a.Length, c.download); err != nil {
+		st.Reset()
+		return 0, nil, errors.Join(errTransfer, err)
+	}
+	return a.Index, buf.Bytes(), nil
+}

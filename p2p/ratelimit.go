@@ -1,0 +1,40 @@
+package p2p
+
+import (
+	"context"
+	"io"
+
+	"golang.org/x/time/rate"
+)
+
+// rateChunk is the most bytes moved per limiter wait; it is also the burst.
+const rateChunk = 64 << 10
+
+// newLimiter returns a limiter of bytesPerSec, or nil (no limit) when it is zero.
+func newLimiter(bytesPerSec int64) *rate.Limiter {
+	if bytesPerSec <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(bytesPerSec), rateChunk)
+}
+
+// copyLimited copies n bytes from r to w, waiting on lim (when not nil) for each chunk.
+func copyLimited(ctx context.Context, w io.Writer, r io.Reader, n int64, lim *rate.Limiter) error {
+	buf := make([]byte, rateChunk)
+	for n > 0 {
+		chunk := min(n, rateChunk)
+		if lim != nil {
+			if err := lim.WaitN(ctx, int(chunk)); err != nil {
+				return err
+			}
+		}
+		if _, err := io.ReadFull(r, buf[:chunk]); err != nil {
+			return err
+		}
+		if _, err := w.Write(buf[:chunk]); err != nil {
+			return err
+		}
+		n -= chunk
+	}
+	return nil
+}

@@ -1,0 +1,122 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/opencontainers/go-digest"
+	"golang.org/x/time/rate"
+)
+
+// Timeouts of the piece protocol.
+const (
+	requestTimeout = 30 * time.Second // reading a request, sending an answer
+	bitfieldWait   = 10 * time.Second // longest a bitfield answer waits for news
+)
+
+// holder is a blob whose pieces a peer can serve.
+type holder interface {
+	// bits waits until more than known pieces are held or ctx ends, then returns
+	// the pieces held.
+	bits(ctx context.Context, known int) bitfield
+	// pick chooses a piece of want to send: ErrNotHeld when it holds none of them,
+	// ErrDeclined when a seed would rather the asker tried peers.
+	pick(want bitfield, urgent bool) (int, error)
+	// readPiece returns the bytes of piece i.
+	readPiece(ctx context.Context, i int) ([]byte, error)
+}
+
+// holders finds the holder of a blob, or ErrNotHeld.
+type holders interface {
+	holder(ctx context.Context, d digest.Digest) (holder, error)
+}
+
+// pieceServer answers the piece protocol for one host.
+type pieceServer struct {
+	holders holders
+	key     ed25519.PublicKey
+	upload  *rate.Limiter
+	metrics *Metrics
+	role    string // "seed" or "peer", the role label of upload metrics
+	log     *slog.Logger
+	// seen, when set, learns every peer that presented a valid ticket for a blob.
+	seen func(d digest.Digest, p peer.ID)
+}
+
+// register makes h answer the piece protocol.
+func (s *pieceServer) register(h host.Host) {
+	h.SetStreamHandler(ProtocolID, s.handle)
+}
+
+func (s *pieceServer) handle(st network.Stream) {
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout+bitfieldWait)
+	defer cancel()
+	st.SetReadDeadline(time.Now().Add(requestTimeout))
+	var req request
+	if err := readFrame(st, &req); err != nil {
+		st.Reset()
+		return
+	}
+	remote := st.Conn().RemotePeer()
+	if err := VerifyTicket(s.key, req.Ticket, req.Digest, remote); err != nil {
+		s.metrics.denied.Inc()
+		s.log.Debug("piece request refused", "peer", remote, "blob", req.Digest, "err", err)
+		writeFrame(st, answer{Error: err.Error()})
+		return
+	}
+	if s.seen != nil {
+		s.seen(req.Digest, remote)
+	}
+	h, err := s.holders.holder(ctx, req.Digest)
+	if err != nil {
+		writeFrame(st, answer{Error: err.Error()})
+		return
+	}
+	switch req.Op {
+	case opBitfield:
+		s.sendBits(ctx, st, h, req.Known)
+	case opPiece:
+		s.sendPiece(ctx, st, h, req)
+	default:
+		writeFrame(st, answer{Error: "unknown op " + req.Op})
+	}
+}
+
+func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder, known int) {
+	wctx, cancel := context.WithTimeout(ctx, bitfieldWait)
+	defer cancel()
+	bits := h.bits(wctx, known)
+	st.SetWriteDeadline(time.Now().Add(requestTimeout))
+	writeFrame(st, answer{Bits: bits})
+}
+
+func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {
+	i, err := h.pick(req.Want, req.Urgent)
+	if err != nil {
+		writeFrame(st, answer{Error: err.Error(), Declined: errors.Is(err, ErrDeclined)})
+		return
+	}
+	data, err := h.readPiece(ctx, i)
+	if err != nil {
+		s.log.Warn("reading a piece failed", "blob", req.Digest, "piece", i, "err", err)
+		writeFrame(st, answer{Error: "piece unavailable"})
+		return
+	}
+	if err := writeFrame(st, answer{Index: i, Length: int64(len(data))}); err != nil {
+		return
+	}
+	err = copyLimited(ctx, st, bytes.NewReader(data), int64(len(data)), s.upload)
+	if err != nil {
+		st.Reset()
+		return
+	}
+	s.metrics.uploaded.WithLabelValues(s.role, req.Digest.String()).Add(float64(len(data)))
+}

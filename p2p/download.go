@@ -72,7 +72,7 @@ type download struct {
 	sources   map[peer.ID]*source
 	inflight  map[int]peer.ID
 	seedWait  time.Time
-	progress  time.Time
+	progress  time.Time // the start, or the last piece that came from a peer
 	results   chan pieceResult
 	updates   chan bitsUpdate
 	wg        sync.WaitGroup
@@ -214,8 +214,8 @@ func (d *download) drop(src *source) {
 	delete(d.sources, src.id)
 }
 
-// stalled reports whether nothing arrived for the stall timeout and no peer is
-// sending: the seed should then send pieces again.
+// stalled reports whether no piece came from a peer for the stall timeout and no
+// peer is sending one: the seed should then send pieces it sent before.
 func (d *download) stalled() bool {
 	for _, p := range d.inflight {
 		if s := d.sources[p]; s != nil && !s.seed {
@@ -385,10 +385,11 @@ func (d *download) accept(src *source, r pieceResult) {
 		d.agent.log.Error("writing a piece to the cache failed", "blob", d.m.Digest, "err", err)
 		return
 	}
-	d.progress = time.Now()
 	kind := "peer"
 	if src != nil && src.seed {
 		kind = "seed"
+	} else {
+		d.progress = time.Now()
 	}
 	if src != nil {
 		src.proven, src.fails = true, 0

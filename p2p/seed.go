@@ -90,11 +90,13 @@ func (s *Seed) Answer(
 	if err != nil {
 		return nil, err
 	}
-	srcs, err := s.tracker.sources(ctx, d, p)
-	if err != nil {
+	// Announce before reading: of two agents asking at once, the later reader
+	// then sees the other, and the other learns of it when it first asks.
+	if err := s.tracker.announce(ctx, d, p, addrs); err != nil {
 		return nil, err
 	}
-	if err := s.tracker.announce(ctx, d, p, addrs); err != nil {
+	srcs, err := s.tracker.sources(ctx, d, p)
+	if err != nil {
 		return nil, err
 	}
 	self := Source{ID: s.host.ID().String(), Addrs: addrStrings(s.host), Seed: true}

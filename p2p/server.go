@@ -76,6 +76,9 @@ func (s *pieceServer) handle(st network.Stream) {
 		s.seen(req.Digest, remote)
 	}
 	h, err := s.holders.holder(ctx, req.Digest)
+	if err != nil && req.Op == opBitfield {
+		h, err = s.awaitHolder(ctx, req.Digest)
+	}
 	if err != nil {
 		writeFrame(st, answer{Error: err.Error()})
 		return
@@ -88,6 +91,35 @@ func (s *pieceServer) handle(st network.Stream) {
 	default:
 		writeFrame(st, answer{Error: "unknown op " + req.Op})
 	}
+}
+
+// awaitHolder waits up to bitfieldWait for a blob that a peer asks about before
+// this agent started fetching it (both learnt of it at once); a blob still
+// unknown by then is answered with an empty bitfield.
+func (s *pieceServer) awaitHolder(ctx context.Context, d digest.Digest) (holder, error) {
+	ctx, cancel := context.WithTimeout(ctx, bitfieldWait)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return emptyHolder{}, nil
+		case <-tick.C:
+		}
+		if h, err := s.holders.holder(ctx, d); err == nil {
+			return h, nil
+		}
+	}
+}
+
+// emptyHolder holds no piece.
+type emptyHolder struct{}
+
+func (emptyHolder) bits(context.Context, int) bitfield { return nil }
+func (emptyHolder) pick(bitfield, bool) (int, error)   { return 0, ErrNotHeld }
+func (emptyHolder) readPiece(context.Context, int) ([]byte, error) {
+	return nil, ErrNotHeld
 }
 
 func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder, known int) {

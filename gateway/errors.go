@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/registry"
 )
 
@@ -37,6 +38,15 @@ var errorTable = []struct {
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{errUnauthorized, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{errInsufficientScope, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{errMalformedAuth, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrInvalidToken, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrBadCredentials, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrThrottled, apiError{"TOOMANYREQUESTS", fiber.StatusTooManyRequests}},
+	{errAccessDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{errNoProject, apiError{"DENIED", fiber.StatusForbidden}},
+	{errProjectUnknown, apiError{"NAME_UNKNOWN", fiber.StatusNotFound}},
 	{errRangeInvalid, apiError{"BLOB_UPLOAD_INVALID", fiber.StatusRequestedRangeNotSatisfiable}},
 	{errNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
 	{errMethod, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},

@@ -94,6 +94,7 @@ func (s *Server) routes() {
 	if s.auth != nil {
 		s.app.Get(TokenPath, s.tokenGet)
 		s.app.Post(TokenPath, s.tokenPost)
+		s.apiRoutes()
 	}
 	s.app.Use("/v2", s.v2)
 	s.app.Use(func(c *fiber.Ctx) error { return writeError(c, s.log, errNotFound) })

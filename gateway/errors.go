@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"berth.dev/berth/auth"
+	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
 )
 
@@ -37,6 +38,7 @@ var errorTable = []struct {
 	{registry.ErrSizeInvalid, apiError{"SIZE_INVALID", fiber.StatusBadRequest}},
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{kvnode.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
 	{errUnauthorized, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
 	{errInsufficientScope, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},

@@ -18,8 +18,8 @@ const (
 	ActionDelete = "delete"
 )
 
-// Event is one entry of the durable event queue (keys "event/..."), read by later
-// consumers such as scanning and replication.
+// Event is one entry of the durable event queue and audit log (keys "event/..."),
+// read by Audit and by later consumers such as scanning and replication.
 type Event struct {
 	Action     string        `json:"action"`
 	Repository string        `json:"repository"`
@@ -133,12 +133,7 @@ func (r *Registry) flushLoop() {
 			}
 			if time.Since(lastPrune) > time.Minute {
 				lastPrune = time.Now()
-				if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
-					r.log.Warn("prune events", "err", err)
-				}
-				if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
-					r.log.Warn("prune completed uploads", "err", err)
-				}
+				r.prune(ctx)
 			}
 			cancel()
 		}
@@ -152,6 +147,16 @@ func (r *Registry) flushPulls(ctx context.Context) error {
 	return r.updateBatches(ctx, len(events), func(tx kvnode.Txn, i int) {
 		r.putEvent(ctx, tx, events[i])
 	})
+}
+
+// prune deletes events past the retention and old markers of completed uploads.
+func (r *Registry) prune(ctx context.Context) {
+	if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
+		r.log.Warn("prune events", "err", err)
+	}
+	if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
+		r.log.Warn("prune completed uploads", "err", err)
+	}
 }
 
 // pruneEvents deletes events older than cutoff, oldest first.

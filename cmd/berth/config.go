@@ -33,6 +33,8 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// Uploads tunes blob upload sessions.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// Audit tunes the audit log (the registry's event log).
+	Audit AuditConfig `yaml:"audit"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
 	// Policies binds built-in policies to admission hooks (file only; none means
@@ -59,6 +61,12 @@ type UploadsConfig struct {
 	TTL time.Duration `yaml:"ttl"`
 }
 
+// AuditConfig tunes the audit log.
+type AuditConfig struct {
+	// Retention is how long events (pushes, pulls, deletes, admin changes) are kept.
+	Retention time.Duration `yaml:"retention"`
+}
+
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
@@ -67,6 +75,7 @@ func DefaultConfig() Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
+		Audit:     AuditConfig{Retention: 7 * 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
 	}
 }
@@ -87,6 +96,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.TTL <= 0 {
 		return errors.New("uploads.ttl must be positive")
+	}
+	if c.Audit.Retention <= 0 {
+		return errors.New("audit.retention must be positive")
 	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")

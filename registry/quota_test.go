@@ -10,6 +10,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"berth.dev/berth/kvnode"
 )
 
 // testQuotas is a QuotaSource that tests change as they go.
@@ -317,4 +319,52 @@ func TestRecountUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantUsage(t, r, p, want-layer.Size)
+}
+
+// TestMigrationCountsExistingUsage turns a store back into schema 1 without usage
+// records and starts a Registry on it, on a member of its own: the migration
+// recounts every project of the store.
+func TestMigrationCountsExistingUsage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := kvnode.StartEmbedded(ctx, kvnode.EmbeddedConfig{Dir: t.TempDir()}, discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	blobs := testDriver(t, "")
+	r := New(store, blobs, discard, Options{})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pushBlob(t, r, "alpha/one", "", "shared")
+	pushBlob(t, r, "alpha/two", "", "shared")
+	putManifest(t, r, "alpha/one", "v1", pushedImage(t, r, "alpha/one", "1").json(t))
+	pushBlob(t, r, "beta", "", "single")
+	want := map[string]int64{}
+	for _, p := range []string{"alpha", "beta"} {
+		want[p], _ = r.Usage(ctx, p)
+	}
+	r.Close()
+
+	if err := r.deletePrefix(ctx, "quota/"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, keySchema, []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	r = New(store, blobs, discard, Options{})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for p, n := range want {
+		if n == 0 {
+			t.Fatalf("usage of %s was 0 before the migration", p)
+		}
+		wantUsage(t, r, p, n)
+	}
+	if v, err := store.Get(ctx, keySchema); err != nil || string(v) != schemaVersion {
+		t.Fatalf("schema after the migration = %q, %v", v, err)
+	}
 }

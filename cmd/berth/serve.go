@@ -112,7 +112,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopPolicies()
-	opts := registry.Options{UploadTTL: cfg.Uploads.TTL}
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention}
 	if engine != nil {
 		opts.Admission = admission{engine}
 	}

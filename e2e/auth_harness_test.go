@@ -73,6 +73,8 @@ func apiCall(t *testing.T, addr, user, pw, method, path string, body []byte) rep
 	}
 	if user != "" {
 		req.SetBasicAuth(user, pw)
+	} else {
+		req.Header["Authorization"] = []string{""} // anonymous: withAdmin adds nothing
 	}
 	req.Header.Set("Content-Type", "application/json")
 	r, err := roundTrip(req)
@@ -111,9 +113,9 @@ func storeCredentials(t *testing.T, dir, addr, user, pw string) {
 }
 
 // basicAuth is the Authorization header value of the admin's credentials.
-func basicAuth() string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte(adminUser+":"+adminPassword))
-}
+func basicAuth() string { return basic(adminUser, adminPassword) }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 // withAdmin sets the admin's credentials on req unless it carries an Authorization
 // header already; an empty one means "send none" (anonymous).

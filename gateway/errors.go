@@ -40,6 +40,7 @@ var errorTable = []struct {
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{kvnode.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{registry.ErrQuotaExceeded, apiError{"DENIED", fiber.StatusForbidden}},
 	{errUnauthorized, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
 	{errInsufficientScope, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
 	{errMalformedAuth, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -112,7 +113,12 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopPolicies()
-	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention}
+	access, err := startAuth(ctx, cfg, store, dataDir, log)
+	if err != nil {
+		return err
+	}
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
+		Quotas: quotas{access.Service}}
 	if engine != nil {
 		opts.Admission = admission{engine}
 	}
@@ -121,10 +127,6 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer reg.Close()
-	access, err := startAuth(ctx, cfg, store, dataDir, log)
-	if err != nil {
-		return err
-	}
 	return runGateway(ctx, cfg.Addr, dataDir, reg, access, log)
 }
 
@@ -148,6 +150,18 @@ func startAuth(
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &gateway.Auth{Service: svc, Issuer: iss, Realm: cfg.Auth.Realm}, nil
+}
+
+// quotas reads the registry's project quotas from the projects of the auth room.
+type quotas struct{ svc *auth.Service }
+
+// Quota implements registry.QuotaSource; a project that does not exist has none.
+func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
+	p, err := q.svc.Project(ctx, project)
+	if errors.Is(err, auth.ErrProjectNotFound) || errors.Is(err, auth.ErrInvalidName) {
+		return 0, nil
+	}
+	return p.QuotaBytes, err
 }
 
 func runGateway(

@@ -37,6 +37,7 @@ func startSeedServer(t *testing.T, pieceSize int) seedServer {
 	writeFile(t, conf, fmt.Appendf(nil,
 		"p2p:\n  listen: /ip4/127.0.0.1/tcp/0\n  piece_size: %d\n", pieceSize))
 	s := startServerWith(t, "--config", conf)
+	createProject(t, s.addr, "p2p", false)
 	return seedServer{server: s, keyFile: filepath.Join(s.dataDir, "p2p-network.key")}
 }
 
@@ -80,15 +81,14 @@ type blobResult struct {
 	err    error
 }
 
-// getBlob reads a blob through url and hashes it as it arrives.
-func getBlob(url string, hdr ...string) blobResult {
+// getBlob reads a blob through url with the admin's credentials and hashes it as
+// it arrives.
+func getBlob(url string) blobResult {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		return blobResult{err: err}
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
+	withAdmin(req)
 	resp, err := (&http.Client{Timeout: toolTimeout}).Do(req)
 	if err != nil {
 		return blobResult{err: err}

@@ -166,6 +166,8 @@ func TestP2PTickets(t *testing.T) {
 		t.Fatalf("the agent did not fetch the blob: %+v", r)
 	}
 
+	testAnonymous(t, s, a, dig)
+
 	asker, bystander := testHost(t, s), testHost(t, s)
 	own := askPieces(t, s, asker, "p2p/tickets", dig)
 	cases := []struct {
@@ -266,5 +268,22 @@ func testStranger(t *testing.T, src p2p.Source) {
 	if st, err := stranger.NewStream(ctx, id, p2p.ProtocolID); err == nil {
 		st.Close()
 		t.Errorf("a host outside the private network opened a stream to the seed")
+	}
+}
+
+// testAnonymous checks that a caller without credentials gets no ticket for a
+// blob of a private project, from the gateway or through an agent, and is told
+// where to log in.
+func testAnonymous(t *testing.T, s seedServer, a *agent, dig string) {
+	t.Helper()
+	anon := "Authorization"
+	r := s.do(t, "GET", "/v2/p2p/tickets/blobs/"+dig+"/pieces", nil, anon, "",
+		p2p.HeaderPeerID, "12D3KooWBW75iBcAb7vP2GZ7jxxoh64PesiEBnmdkmerXgbD8qsL")
+	if r.status != http.StatusUnauthorized {
+		t.Errorf("anonymous piece map of a private blob: %v, want 401", r)
+	}
+	r = s.do(t, "GET", a.url("/v2/p2p/tickets/blobs/"+dig), nil, anon, "")
+	if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") == "" {
+		t.Errorf("anonymous blob GET through the agent: %v, want 401 with a challenge", r)
 	}
 }

@@ -62,6 +62,8 @@ func TestP2PCranePull(t *testing.T) {
 	img := newImage(t, platform{OS: "linux", Architecture: "amd64"})
 	s.pushImage(t, "p2p/crane", "v1", img)
 	a := startAgent(t, s, "agent")
+	// crane finds credentials by the registry it talks to: the mirror
+	storeCredentials(t, clientConfigDir(t), a.addr, adminUser, adminPassword)
 
 	work := t.TempDir()
 	ref := a.addr + "/p2p/crane:v1"
@@ -102,7 +104,7 @@ func TestP2PContainerd(t *testing.T) {
 	ctrArgs := []string{"-a", sock, "-n", ctrNamespace}
 	ref := s.ref("p2p/ctr:v1")
 	run(t, work, ctr, append(ctrArgs, "images", "pull", "--hosts-dir", hosts,
-		"--snapshotter", "native", ref)...)
+		"--user", adminUser+":"+adminPassword, "--snapshotter", "native", ref)...)
 	if got := ctrImageDigest(t, work, ctr, ctrArgs, ref); got != img.desc.Digest {
 		t.Errorf("ctr images ls: %s has digest %q, want %s", ref, got, img.desc.Digest)
 	}

@@ -37,8 +37,16 @@ func (s *Server) addP2P(seed *p2p.Seed) {
 	s.seed = seed
 	s.metrics.reg.MustRegister(seed.Metrics().Collectors()...)
 	s.handlers[handlerKey{routePieces, fiber.MethodGet}] = s.pieces
+}
+
+// p2pRoutes serves the ticket public key, which agents need to check the tickets
+// of the peers they serve. It is no secret.
+func (s *Server) p2pRoutes() {
+	if s.seed == nil {
+		return
+	}
 	s.app.Get(p2p.TicketKeyPath, func(c *fiber.Ctx) error {
-		return c.JSON(p2p.TicketKeyBody{PublicKey: seed.TicketKey()})
+		return c.JSON(p2p.TicketKeyBody{PublicKey: s.seed.TicketKey()})
 	})
 }
 

@@ -81,7 +81,7 @@ func NewAgent(ctx context.Context, cfg AgentConfig, log *slog.Logger) (*Agent, e
 		http: &http.Client{}, downloads: map[digest.Digest]*download{},
 		banned: map[peer.ID]bool{}}
 	a.base, a.stop = context.WithCancel(context.Background())
-	a.proxy = &httputil.ReverseProxy{Rewrite: a.rewrite}
+	a.proxy = &httputil.ReverseProxy{Rewrite: a.rewrite, ModifyResponse: a.modifyResponse}
 	a.reg = prometheus.NewRegistry()
 	a.reg.MustRegister(a.metrics.Collectors()...)
 	a.reg.MustRegister(collectors.NewGoCollector())

@@ -60,6 +60,32 @@ func blobPath(path string) (string, digest.Digest, bool) {
 func (a *Agent) rewrite(r *httputil.ProxyRequest) {
 	r.SetURL(a.gateway)
 	r.Out.Host = a.gateway.Host
+	r.Out = r.Out.WithContext(context.WithValue(r.Out.Context(), mirrorHostKey{}, r.In.Host))
+}
+
+// mirrorHostKey holds, in a passed-through request's context, the host the
+// client addressed.
+type mirrorHostKey struct{}
+
+// modifyResponse points token realms of the gateway at the mirror (which passes
+// token requests through), so that clients that accept a realm only on the
+// registry's own host:port, as go-containerregistry does for private addresses,
+// authenticate through the mirror.
+func (a *Agent) modifyResponse(resp *http.Response) error {
+	host, _ := resp.Request.Context().Value(mirrorHostKey{}).(string)
+	a.rewriteRealm(resp.Header, host)
+	return nil
+}
+
+// rewriteRealm replaces the gateway's origin in a WWW-Authenticate realm by the
+// mirror's host.
+func (a *Agent) rewriteRealm(h http.Header, host string) {
+	challenge := h.Get("WWW-Authenticate")
+	origin := `realm="` + a.gateway.Scheme + "://" + a.gateway.Host + "/"
+	if host == "" || !strings.Contains(challenge, origin) {
+		return
+	}
+	h.Set("WWW-Authenticate", strings.Replace(challenge, origin, `realm="http://`+host+"/", 1))
 }
 
 // serveBlob answers a blob GET from the swarm, or passes it through when the
@@ -72,6 +98,7 @@ func (a *Agent) serveBlob(w http.ResponseWriter, r *http.Request, name string, d
 		return
 	}
 	if resp != nil {
+		a.rewriteRealm(resp.Header, r.Host)
 		relay(w, resp)
 		return
 	}

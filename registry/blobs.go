@@ -59,8 +59,8 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 			return err
 		}
 		tx.Delete(blobKey(repo, d))
-		r.putEvent(tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
-		return nil
+		r.putEvent(ctx, tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
+		return dropRef(tx, ProjectOf(repo), d)
 	})
 }
 
@@ -69,8 +69,12 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 func (r *Registry) MountBlob(
 	ctx context.Context, repo, from string, d digest.Digest,
 ) (bool, error) {
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return false, err
+	}
 	mounted := false
-	err := r.update(ctx, func(tx kvnode.Txn) error {
+	err = r.update(ctx, func(tx kvnode.Txn) error {
 		var link blobLink
 		err := txGetJSON(tx, blobKey(from, d), &link)
 		if errors.Is(err, kvnode.ErrNotFound) {
@@ -80,7 +84,9 @@ func (r *Registry) MountBlob(
 		if err != nil {
 			return err
 		}
-		r.linkBlob(tx, repo, d, link.Size)
+		if err := linkBlob(tx, q, repo, d, link.Size); err != nil {
+			return err
+		}
 		mounted = true
 		return nil
 	})
@@ -104,15 +110,13 @@ func (r *Registry) PutBlob(
 	if err != nil {
 		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 	}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return err
+	}
 	return r.update(ctx, func(tx kvnode.Txn) error {
-		r.linkBlob(tx, repo, d, size)
-		return nil
+		return linkBlob(tx, q, repo, d, size)
 	})
-}
-
-// linkBlob makes blob d visible in repo.
-func (r *Registry) linkBlob(tx kvnode.Txn, repo string, d digest.Digest, size int64) {
-	txPutJSON(tx, blobKey(repo, d), blobLink{Size: size})
 }
 
 type countingReader struct {

@@ -17,6 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), userCmd(), robotCmd())
 	root.AddCommand(peerCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/gateway"
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
@@ -111,7 +113,12 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopPolicies()
-	opts := registry.Options{UploadTTL: cfg.Uploads.TTL}
+	access, err := startAuth(ctx, cfg, store, dataDir, log)
+	if err != nil {
+		return err
+	}
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
+		Quotas: quotas{access.Service}}
 	if engine != nil {
 		opts.Admission = admission{engine}
 	}
@@ -125,7 +132,41 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopSeed()
-	return runGateway(ctx, cfg.Addr, dataDir, reg, gateway.Config{P2P: seed}, log)
+	return runGateway(ctx, cfg.Addr, dataDir, reg, gateway.Config{Auth: access, P2P: seed}, log)
+}
+
+// startAuth builds the access control over store and makes sure the project
+// "library" and the user "admin" exist.
+func startAuth(
+	ctx context.Context, cfg Config, store kvnode.Store, dataDir string, log *slog.Logger,
+) (*gateway.Auth, error) {
+	svc := auth.New(store, log, auth.Config{})
+	iss, err := auth.NewIssuer(store, svc, auth.IssuerConfig{
+		Service: cfg.Auth.Service, TTL: cfg.Auth.TokenTTL,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.EnsureDefaults(ctx); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	pw := auth.Secret(os.Getenv("BERTH_ADMIN_PASSWORD"))
+	if _, err := svc.Bootstrap(ctx, pw, dataDir); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return &gateway.Auth{Service: svc, Issuer: iss, Realm: cfg.Auth.Realm}, nil
+}
+
+// quotas reads the registry's project quotas from the projects of the auth room.
+type quotas struct{ svc *auth.Service }
+
+// Quota implements registry.QuotaSource; a project that does not exist has none.
+func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
+	p, err := q.svc.Project(ctx, project)
+	if errors.Is(err, auth.ErrProjectNotFound) || errors.Is(err, auth.ErrInvalidName) {
+		return 0, nil
+	}
+	return p.QuotaBytes, err
 }
 
 func runGateway(
@@ -141,12 +182,6 @@ func runGateway(
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()
 	log.Info("berth serving", "addr", l.Addr().String(), "data_dir", dataDir)
-	if !isLoopback(l.Addr()) {
-		// TODO(auth): remove once /v2 requires authentication (the auth room exists;
-		// its HTTP wiring does not yet).
-		log.Warn("no authentication yet: anyone who reaches this address can push and delete",
-			"addr", l.Addr().String())
-	}
 	select {
 	case err := <-errc:
 		return err
@@ -183,10 +218,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// isLoopback reports whether addr only accepts connections from this machine.
-func isLoopback(addr net.Addr) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }

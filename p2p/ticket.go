@@ -31,11 +31,18 @@ type Ticket struct {
 }
 
 // TicketSigner signs tickets with the gateway's Ed25519 key.
-type TicketSigner struct{ key ed25519.PrivateKey }
+type TicketSigner struct {
+	key ed25519.PrivateKey
+	now func() time.Time // nil means time.Now
+}
 
 // Sign returns the encoded ticket for peer p and blob d, valid for TicketTTL.
 func (s *TicketSigner) Sign(d digest.Digest, p peer.ID) string {
-	t := Ticket{Digest: d, Peer: p.String(), Expires: time.Now().Add(TicketTTL).UTC()}
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	t := Ticket{Digest: d, Peer: p.String(), Expires: now().Add(TicketTTL).UTC()}
 	body, _ := json.Marshal(t)
 	sig := ed25519.Sign(s.key, body)
 	enc := base64.RawURLEncoding

@@ -1,0 +1,66 @@
+package p2p
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/opencontainers/go-digest"
+)
+
+func newPeerID(t *testing.T) peer.ID {
+	t.Helper()
+	_, pub, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := peer.IDFromPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestTickets(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+	signer, other := &TicketSigner{key: key}, &TicketSigner{key: otherKey}
+	d, d2 := digest.FromString("blob"), digest.FromString("other blob")
+	p, p2 := newPeerID(t), newPeerID(t)
+	ticket := signer.Sign(d, p)
+	tests := []struct {
+		name    string
+		ticket  string
+		blob    digest.Digest
+		peer    peer.ID
+		wantErr bool
+	}{
+		{"valid", ticket, d, p, false},
+		{"another blob", ticket, d2, p, true},
+		{"another peer", ticket, d, p2, true},
+		{"another signer", other.Sign(d, p), d, p, true},
+		{"empty", "", d, p, true},
+		{"payload only", ticket[:len(ticket)/2], d, p, true},
+		{"payload swapped", signer.Sign(d2, p)[:40] + ticket[40:], d, p, true},
+	}
+	for _, tc := range tests {
+		err := VerifyTicket(signer.Public(), tc.ticket, tc.blob, tc.peer)
+		if (err != nil) != tc.wantErr || (err != nil && !errors.Is(err, ErrTicketInvalid)) {
+			t.Errorf("%s: err = %v, want error %v", tc.name, err, tc.wantErr)
+		}
+	}
+}
+
+func TestTicketExpires(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	s := &TicketSigner{key: key}
+	d, p := digest.FromString("blob"), newPeerID(t)
+	s.now = func() time.Time { return time.Now().Add(-TicketTTL - time.Second) }
+	if err := VerifyTicket(s.Public(), s.Sign(d, p), d, p); !errors.Is(err, ErrTicketInvalid) {
+		t.Errorf("an expired ticket: err = %v, want ErrTicketInvalid", err)
+	}
+}

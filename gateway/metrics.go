@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -66,9 +67,10 @@ func (m *metrics) middleware(c *fiber.Ctx) error {
 	if k, ok := c.Locals(routeLocal).(routeKind); ok {
 		route = string(k)
 	} else if p := c.Path(); p == "/healthz" || p == "/readyz" || p == "/metrics" {
-		route = p[1:]
+		route = strings.Clone(p[1:])
 	}
-	method := c.Method()
+	// copied: Fiber strings are borrowed, and a label value outlives the request
+	method := strings.Clone(c.Method())
 	status := strconv.Itoa(c.Response().StatusCode())
 	m.requests.WithLabelValues(route, method, status).Inc()
 	m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())

@@ -36,6 +36,8 @@ type AgentConfig struct {
 	UploadRate, DownloadRate int64
 	// MaxInflight bounds the pieces in flight per blob. Zero means 4.
 	MaxInflight int
+	// MaxUploads bounds the pieces the agent sends at once. Zero means 2.
+	MaxUploads int
 	// StallTimeout is how long a download waits for peers before asking a seed to
 	// send pieces again. Zero means 2 seconds.
 	StallTimeout time.Duration
@@ -69,6 +71,9 @@ type Agent struct {
 func NewAgent(ctx context.Context, cfg AgentConfig, log *slog.Logger) (*Agent, error) {
 	if cfg.MaxInflight <= 0 {
 		cfg.MaxInflight = 4
+	}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = 2
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 2 * time.Second
@@ -107,8 +112,8 @@ func (a *Agent) startSwarm(ctx context.Context) error {
 		return err
 	}
 	a.client = pieceClient{host: a.host, download: newLimiter(a.cfg.DownloadRate)}
-	srv := &pieceServer{holders: a.cache, key: key, upload: newLimiter(a.cfg.UploadRate),
-		metrics: a.metrics, role: "peer", log: a.log, seen: a.peerSeen}
+	srv := newPieceServer(a.cache, key, a.cfg.MaxUploads, a.cfg.UploadRate)
+	srv.metrics, srv.role, srv.log, srv.seen = a.metrics, "peer", a.log, a.peerSeen
 	srv.register(a.host)
 	a.log.Info("peer agent in the swarm", "peer_id", a.host.ID(), "addrs", addrStrings(a.host))
 	return nil

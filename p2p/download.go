@@ -17,6 +17,7 @@ const (
 	perPeerInflight = 2                      // pieces in flight to one proven peer
 	maxSourceFails  = 3                      // transfer failures before a source is dropped
 	seedRetryDelay  = 200 * time.Millisecond // wait after a seed declined
+	busyRetryDelay  = 100 * time.Millisecond // wait after a busy peer declined
 	tickInterval    = 250 * time.Millisecond // re-schedule at least this often
 )
 
@@ -28,6 +29,7 @@ type source struct {
 	inflight int
 	proven   bool // delivered a verified piece; until then one request at a time
 	fails    int
+	busy     time.Time // declined as busy: not asked again before this
 }
 
 // capacity returns how many more requests the source takes.
@@ -214,15 +216,10 @@ func (d *download) drop(src *source) {
 	delete(d.sources, src.id)
 }
 
-// stalled reports whether no piece came from a peer for the stall timeout and no
-// peer is sending one: the seed should then send pieces it sent before.
+// stalled reports whether no piece came from a peer for the stall timeout and
+// nothing is on its way: the seed should then send pieces it sent before.
 func (d *download) stalled() bool {
-	for _, p := range d.inflight {
-		if s := d.sources[p]; s != nil && !s.seed {
-			return false
-		}
-	}
-	return time.Since(d.progress) > d.agent.cfg.StallTimeout
+	return d.inflightN == 0 && time.Since(d.progress) > d.agent.cfg.StallTimeout
 }
 
 // schedule starts requests until the in-flight limit: rarest first from peers,
@@ -268,7 +265,7 @@ func (d *download) rarestFirst(have bitfield) []int {
 func (d *download) pickSource(i int) *source {
 	var best *source
 	for _, s := range d.sources {
-		if s.seed || !s.bits.has(i) || s.capacity(0) <= 0 {
+		if s.seed || !s.bits.has(i) || s.capacity(0) <= 0 || time.Now().Before(s.busy) {
 			continue
 		}
 		if best == nil || s.inflight < best.inflight {
@@ -358,6 +355,8 @@ func (d *download) onPiece(r pieceResult) {
 	switch {
 	case err == nil:
 		d.accept(src, r)
+	case errors.Is(err, ErrDeclined) && src != nil && !src.seed:
+		src.busy = time.Now().Add(busyRetryDelay)
 	case errors.Is(err, ErrDeclined):
 		d.seedWait = time.Now().Add(seedRetryDelay)
 	case errors.Is(err, ErrPieceMismatch):

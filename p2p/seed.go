@@ -25,6 +25,8 @@ type SeedConfig struct {
 	PieceSize int64
 	// UploadRate caps the seed's piece egress in bytes per second. Zero means no cap.
 	UploadRate int64
+	// MaxUploads bounds the pieces sent at once. Zero means 4.
+	MaxUploads int
 }
 
 // maxSeedBlobs bounds the blobs whose send counts a seed remembers.
@@ -61,8 +63,11 @@ func NewSeed(
 	}
 	s := &Seed{store: store, blobs: blobs, host: h, signer: signer, tracker: tracker{store},
 		cfg: cfg, metrics: NewMetrics(), log: log, sent: map[digest.Digest]*seedBlob{}}
-	srv := &pieceServer{holders: s, key: signer.Public(), upload: newLimiter(cfg.UploadRate),
-		metrics: s.metrics, role: "seed", log: log}
+	if cfg.MaxUploads <= 0 {
+		cfg.MaxUploads = 4
+	}
+	srv := newPieceServer(s, signer.Public(), cfg.MaxUploads, cfg.UploadRate)
+	srv.metrics, srv.role, srv.log = s.metrics, "seed", log
 	srv.register(h)
 	return s, nil
 }

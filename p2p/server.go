@@ -48,6 +48,15 @@ type pieceServer struct {
 	log     *slog.Logger
 	// seen, when set, learns every peer that presented a valid ticket for a blob.
 	seen func(d digest.Digest, p peer.ID)
+	// slots bounds the pieces sent at once: a capped link shared by many sends
+	// delivers every piece late, while few sends at full rate let the receivers
+	// relay the first pieces early. A request past the bound is declined as busy.
+	slots chan struct{}
+}
+
+func newPieceServer(h holders, key ed25519.PublicKey, uploads int, rate int64) *pieceServer {
+	return &pieceServer{holders: h, key: key, upload: newLimiter(rate),
+		slots: make(chan struct{}, max(uploads, 1))}
 }
 
 // register makes h answer the piece protocol.
@@ -131,6 +140,13 @@ func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder,
 }
 
 func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		writeFrame(st, answer{Error: "busy", Declined: true})
+		return
+	}
 	i, err := h.pick(req.Want, req.Urgent)
 	if err != nil {
 		writeFrame(st, answer{Error: err.Error(), Declined: errors.Is(err, ErrDeclined)})

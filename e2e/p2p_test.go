@@ -172,3 +172,37 @@ func TestP2PResume(t *testing.T) {
 			"want %d and %d", resumed, fetched, verified, size/piece-verified)
 	}
 }
+
+// TestP2PPreheat has `berth preheat` fetch an image into an agent: it reports
+// progress and completion, and a later pull takes every piece from the cache.
+func TestP2PPreheat(t *testing.T) {
+	t.Parallel()
+	s := startSeedServer(t, 64<<10)
+	img := newImage(t, platform{OS: "linux", Architecture: runtime.GOARCH})
+	s.pushImage(t, "p2p/preheat", "v1", img)
+	a := startAgent(t, s, "agent")
+
+	env := append(os.Environ(), "BERTH_CONFIG_DIR="+t.TempDir(), "BERTH_URL="+s.url(""),
+		"BERTH_USERNAME="+adminUser, "BERTH_PASSWORD="+adminPassword)
+	out, errOut, err := runEnv(t, t.TempDir(), env, target.bin, "preheat", "p2p/preheat:v1",
+		"--agents", a.url(""))
+	if err != nil {
+		t.Fatalf("berth preheat: %v\n%s%s", err, out, errOut)
+	}
+	for _, want := range []string{img.layerDesc.Digest + " 100%", img.configDesc.Digest,
+		a.url("") + ": done"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("berth preheat output lacks %q:\n%s", want, out)
+		}
+	}
+	fetched := metric(t, a.url("/metrics"), "berth_p2p_pieces_total", `source="seed"`)
+	if r := getBlob(a.url("/v2/p2p/preheat/blobs/" + img.layerDesc.Digest)); r.digest !=
+		img.layerDesc.Digest {
+		t.Fatalf("GET of the preheated layer: %+v", r)
+	}
+	after := metric(t, a.url("/metrics"), "berth_p2p_pieces_total", `source="seed"`)
+	if fetched == 0 || after != fetched {
+		t.Errorf("pieces fetched: %v by the preheat, %v more by the pull; want some, then none",
+			fetched, after-fetched)
+	}
+}

@@ -28,6 +28,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("POST "+PreheatPath, a.servePreheat)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		name, d, ok := blobPath(r.URL.Path)
 		if !ok || r.Method != http.MethodGet || r.Header.Get("Range") != "" || a.host == nil {
@@ -91,7 +92,7 @@ func (a *Agent) rewriteRealm(h http.Header, host string) {
 // serveBlob answers a blob GET from the swarm, or passes it through when the
 // gateway offers no piece map for it.
 func (a *Agent) serveBlob(w http.ResponseWriter, r *http.Request, name string, d digest.Digest) {
-	ans, resp, err := a.askPieces(r, name, d)
+	ans, resp, err := a.askPieces(r.Context(), r.Header.Get("Authorization"), name, d)
 	if err != nil {
 		a.log.Warn("piece map request failed, passing through", "blob", d, "err", err)
 		a.proxy.ServeHTTP(w, r)
@@ -123,14 +124,14 @@ func (a *Agent) serveBlob(w http.ResponseWriter, r *http.Request, name string, d
 // credentials. A non-nil response is an answer to relay to the client as is
 // (401, 403, 404); an error means the gateway has no P2P for this blob.
 func (a *Agent) askPieces(
-	r *http.Request, name string, d digest.Digest,
+	ctx context.Context, auth, name string, d digest.Digest,
 ) (*PiecesAnswer, *http.Response, error) {
 	u := fmt.Sprintf("%s/v2/%s/blobs/%s/pieces", a.gateway, name, d)
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	if auth := r.Header.Get("Authorization"); auth != "" {
+	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
 	req.Header.Set(HeaderPeerID, a.host.ID().String())

@@ -18,7 +18,7 @@ func main() {
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
 	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), userCmd(), robotCmd())
-	root.AddCommand(peerCmd())
+	root.AddCommand(peerCmd(), preheatCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		os.Exit(1)

@@ -16,9 +16,9 @@ import (
 const (
 	perPeerInflight = 2                      // pieces in flight to one proven peer
 	maxSourceFails  = 3                      // transfer failures before a source is dropped
-	seedRetryDelay  = 200 * time.Millisecond // wait after a seed declined
+	seedRetryDelay  = 100 * time.Millisecond // wait after a seed declined
 	busyRetryDelay  = 100 * time.Millisecond // wait after a busy peer declined
-	tickInterval    = 250 * time.Millisecond // re-schedule at least this often
+	tickInterval    = 100 * time.Millisecond // re-schedule at least this often
 )
 
 // source is one peer a download may take pieces from.

@@ -19,6 +19,7 @@ import (
 const (
 	requestTimeout = 30 * time.Second // reading a request, sending an answer
 	bitfieldWait   = 10 * time.Second // longest a bitfield answer waits for news
+	slotWait       = time.Second      // longest a piece request waits for an upload slot
 )
 
 // holder is a blob whose pieces a peer can serve.
@@ -50,7 +51,8 @@ type pieceServer struct {
 	seen func(d digest.Digest, p peer.ID)
 	// slots bounds the pieces sent at once: a capped link shared by many sends
 	// delivers every piece late, while few sends at full rate let the receivers
-	// relay the first pieces early. A request past the bound is declined as busy.
+	// relay the first pieces early. A request waits up to slotWait for a slot (the
+	// piece is picked then), else it is declined as busy.
 	slots chan struct{}
 }
 
@@ -140,11 +142,15 @@ func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder,
 }
 
 func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {
+	wait := time.NewTimer(slotWait)
+	defer wait.Stop()
 	select {
 	case s.slots <- struct{}{}:
 		defer func() { <-s.slots }()
-	default:
+	case <-wait.C:
 		writeFrame(st, answer{Error: "busy", Declined: true})
+		return
+	case <-ctx.Done():
 		return
 	}
 	i, err := h.pick(req.Want, req.Urgent)

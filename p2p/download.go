@@ -289,12 +289,25 @@ func (d *download) askSeed(have bitfield, limit int) {
 		}
 	}
 	n := want.count() - d.seedInflight()
+	seedLimit := limit
+	if d.hasPeers() {
+		seedLimit = 1 // one request at a time, so that the seed's slots serve many agents
+	}
 	for _, s := range d.sources {
-		for s.seed && n > 0 && d.inflightN < limit && s.capacity(limit) > 0 {
+		for s.seed && n > 0 && d.inflightN < limit && s.capacity(seedLimit) > 0 {
 			d.start(s, -1, want, urgent)
 			n--
 		}
 	}
+}
+
+func (d *download) hasPeers() bool {
+	for _, s := range d.sources {
+		if !s.seed {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *download) peersHold(i int) bool {
@@ -393,6 +406,8 @@ func (d *download) accept(src *source, r pieceResult) {
 	if src != nil {
 		src.proven, src.fails = true, 0
 	}
+	d.agent.log.Debug("piece verified", "blob", d.m.Digest, "piece", r.index, "source", kind,
+		"peer", r.from)
 	d.agent.metrics.pieces.WithLabelValues(kind).Inc()
 	d.agent.metrics.downloaded.WithLabelValues(kind, d.m.Digest.String()).
 		Add(float64(len(r.data)))

@@ -25,7 +25,7 @@ type SeedConfig struct {
 	PieceSize int64
 	// UploadRate caps the seed's piece egress in bytes per second. Zero means no cap.
 	UploadRate int64
-	// MaxUploads bounds the pieces sent at once. Zero means 2.
+	// MaxUploads bounds the pieces sent at once. Zero means 4.
 	MaxUploads int
 }
 
@@ -64,7 +64,7 @@ func NewSeed(
 	s := &Seed{store: store, blobs: blobs, host: h, signer: signer, tracker: tracker{store},
 		cfg: cfg, metrics: NewMetrics(), log: log, sent: map[digest.Digest]*seedBlob{}}
 	if cfg.MaxUploads <= 0 {
-		cfg.MaxUploads = 2
+		cfg.MaxUploads = 4
 	}
 	srv := newPieceServer(s, signer.Public(), cfg.MaxUploads, cfg.UploadRate)
 	srv.metrics, srv.role, srv.log = s.metrics, "seed", log

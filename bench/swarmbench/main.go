@@ -20,6 +20,8 @@ type config struct {
 	piece    size
 	modes    []string // "p2p", "off"
 	workDir  string
+	extra    []string // more flags of every agent in p2p mode
+	seedUp   int      // p2p.max_uploads of the seed; 0 keeps berth's default
 }
 
 func parseFlags() (config, error) {
@@ -33,7 +35,11 @@ func parseFlags() (config, error) {
 	flag.Var(&cfg.piece, "piece", "piece size")
 	flag.StringVar(&modes, "modes", "p2p,off", "p2p (the swarm) and/or off (all from the gateway)")
 	flag.StringVar(&cfg.workDir, "work-dir", os.TempDir(), "parent of the temporary directories")
+	flag.IntVar(&cfg.seedUp, "seed-uploads", 0, "pieces the seed sends at once (0: default)")
+	agentFlags := flag.String("agent-flags", "", "more flags of every agent in p2p mode, "+
+		"space-separated (e.g. \"--max-uploads 4\")")
 	flag.Parse()
+	cfg.extra = strings.Fields(*agentFlags)
 	if cfg.berthBin == "" {
 		return cfg, fmt.Errorf("-berth is required (go build -o /tmp/berth ./cmd/berth)")
 	}
@@ -68,7 +74,11 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if os.Getenv("SWARMBENCH_KEEP") == "" {
+		defer os.RemoveAll(work)
+	} else {
+		fmt.Fprintln(os.Stderr, "swarmbench: keeping", work)
+	}
 	gw, err := startGateway(ctx, cfg, work)
 	if err != nil {
 		return err

@@ -36,7 +36,8 @@ func measure(
 	gatewayURL, egress := g.url, func() (float64, error) {
 		return metric(g.url+"/metrics", "berth_p2p_upload_bytes_total", dig)
 	}
-	rates := []string{"--upload-rate", cfg.rate.String(), "--download-rate", cfg.rate.String()}
+	rates := append([]string{"--upload-rate", cfg.rate.String(), "--download-rate",
+		cfg.rate.String()}, cfg.extra...)
 	if mode == "off" {
 		px, err := startProxy(strings.TrimPrefix(g.url, "http://"), int64(cfg.rate))
 		if err != nil {

@@ -101,6 +101,9 @@ func startGateway(ctx context.Context, cfg config, work string) (*gateway, error
 	conf := filepath.Join(work, "berth.yml")
 	text := fmt.Sprintf("p2p:\n  listen: /ip4/127.0.0.1/tcp/0\n  piece_size: %d\n"+
 		"  upload_rate: %d\n", cfg.piece, cfg.rate)
+	if cfg.seedUp > 0 {
+		text += fmt.Sprintf("  max_uploads: %d\n", cfg.seedUp)
+	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
@@ -164,7 +167,7 @@ func startAgent(
 	}
 	args := append([]string{"peer", "--gateway", gatewayURL, "--listen", addr,
 		"--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--network-key-file", g.keyFile,
-		"--cache-dir", filepath.Join(dir, "cache"), "--log-level", "warn"}, extra...)
+		"--cache-dir", filepath.Join(dir, "cache")}, extra...)
 	p, err := startProc(cfg.berthBin, filepath.Join(dir, "agent.log"), nil, args...)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,7 @@ import (
 type peerFlags struct {
 	listen, gateway, p2pListen, keyFile, cacheDir, logLevel string
 	cacheSize, upRate, downRate                             byteSize
-	maxConns, maxInflight                                   int
+	maxConns, maxInflight, maxUploads                       int
 	stall                                                   time.Duration
 	noP2P                                                   bool
 }
@@ -49,6 +49,7 @@ func peerCmd() *cobra.Command {
 	fl.Var(&f.downRate, "download-rate", "download cap per second (0: none)")
 	fl.IntVar(&f.maxConns, "max-conns", 64, "connections past which libp2p trims")
 	fl.IntVar(&f.maxInflight, "max-inflight", 4, "pieces in flight per blob")
+	fl.IntVar(&f.maxUploads, "max-uploads", 2, "pieces sent to other peers at once")
 	fl.DurationVar(&f.stall, "stall-timeout", 2*time.Second,
 		"wait for peers before the seed sends a piece again")
 	fl.BoolVar(&f.noP2P, "no-p2p", false, "pass every request through to the gateway")
@@ -67,9 +68,10 @@ func runPeer(ctx context.Context, f peerFlags) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	cfg := p2p.AgentConfig{Gateway: f.gateway, CacheDir: f.cacheDir,
 		CacheSize: int64(f.cacheSize), UploadRate: int64(f.upRate),
-		DownloadRate: int64(f.downRate), MaxInflight: f.maxInflight, StallTimeout: f.stall,
-		DisableP2P: f.noP2P,
-		Host:       p2p.HostConfig{Listen: []string{f.p2pListen}, MaxConns: f.maxConns}}
+		DownloadRate: int64(f.downRate), MaxInflight: f.maxInflight, MaxUploads: f.maxUploads,
+		StallTimeout: f.stall,
+		DisableP2P:   f.noP2P,
+		Host:         p2p.HostConfig{Listen: []string{f.p2pListen}, MaxConns: f.maxConns}}
 	if !f.noP2P {
 		if f.keyFile == "" {
 			return errors.New("peer needs --network-key-file (the gateway's p2p network key)")

@@ -27,11 +27,13 @@ type SeedConfig struct {
 	UploadRate int64 `yaml:"upload_rate"`
 	// MaxConns is the connection count past which the seed trims connections.
 	MaxConns int `yaml:"max_conns"`
+	// MaxUploads bounds the pieces the seed sends at once.
+	MaxUploads int `yaml:"max_uploads"`
 }
 
 func defaultSeedConfig() SeedConfig {
 	return SeedConfig{Enabled: true, Listen: "/ip4/0.0.0.0/tcp/0", PieceSize: p2p.DefaultPieceSize,
-		MaxConns: 256}
+		MaxConns: 256, MaxUploads: 4}
 }
 
 // startSeed starts the seed's libp2p host when enabled; the returned func stops it.
@@ -56,7 +58,8 @@ func startSeed(
 		return nil, nil, fmt.Errorf("p2p seed: %w", err)
 	}
 	seed, err := p2p.NewSeed(ctx, store, blobs, h,
-		p2p.SeedConfig{PieceSize: cfg.PieceSize, UploadRate: cfg.UploadRate}, log)
+		p2p.SeedConfig{PieceSize: cfg.PieceSize, UploadRate: cfg.UploadRate,
+			MaxUploads: cfg.MaxUploads}, log)
 	if err != nil {
 		h.Close()
 		return nil, nil, err

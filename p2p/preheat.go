@@ -48,7 +48,10 @@ func (a *Agent) servePreheat(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
+	var mu sync.Mutex // the blobs of the image report from goroutines of their own
 	flush := func(ev PreheatEvent) {
+		mu.Lock()
+		defer mu.Unlock()
 		enc.Encode(ev)
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()

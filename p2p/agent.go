@@ -58,8 +58,11 @@ type Agent struct {
 	proxy   *httputil.ReverseProxy
 	log     *slog.Logger
 	stop    context.CancelFunc
-	base    context.Context // ends when Close is called; parent of every download
-	wg      sync.WaitGroup
+	// base ends when Close is called. It is the parent of every download, which
+	// outlives the request that started it (other clients join it, and the cache
+	// keeps its pieces), so no request's context can be.
+	base context.Context
+	wg   sync.WaitGroup
 
 	mu        sync.Mutex
 	downloads map[digest.Digest]*download // running downloads; guarded by mu

@@ -78,7 +78,6 @@ type download struct {
 	results   chan pieceResult
 	updates   chan bitsUpdate
 	wg        sync.WaitGroup
-	fetchCtx  context.Context
 	inflightN int
 }
 
@@ -125,12 +124,11 @@ func (d *download) run(ctx context.Context) error {
 		cancel()
 		d.wg.Wait()
 	}()
-	d.fetchCtx = ctx
 	d.progress = time.Now()
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	for !d.entry.complete() {
-		d.schedule()
+		d.schedule(ctx)
 		if d.inflightN == 0 && len(d.sources) == 0 && len(d.newSources) == 0 {
 			return ErrNoSource
 		}
@@ -140,7 +138,7 @@ func (d *download) run(ctx context.Context) error {
 		case u := <-d.updates:
 			d.onBits(u)
 		case s := <-d.newSources:
-			d.addSource(s)
+			d.addSource(ctx, s)
 		case <-tick.C:
 		case <-ctx.Done():
 			return ctx.Err()
@@ -150,7 +148,7 @@ func (d *download) run(ctx context.Context) error {
 }
 
 // addSource starts using s unless it is known, banned or ourselves.
-func (d *download) addSource(s Source) {
+func (d *download) addSource(ctx context.Context, s Source) {
 	info, err := addrInfo(s)
 	if err != nil || info.ID == d.agent.host.ID() || d.sources[info.ID] != nil ||
 		d.agent.isBanned(info.ID) {
@@ -161,38 +159,42 @@ func (d *download) addSource(s Source) {
 	d.sources[info.ID] = src
 	if !s.Seed {
 		d.wg.Add(1)
-		go d.watch(src.id)
+		go d.watch(ctx, src.id)
 	}
 }
 
 // watch long-polls p's bitfield and reports each change until p holds every
 // piece, fails repeatedly or the download ends.
-func (d *download) watch(p peer.ID) {
+func (d *download) watch(ctx context.Context, p peer.ID) {
 	defer d.wg.Done()
 	known, fails := 0, 0
 	for known < d.m.Count() && fails < maxSourceFails {
 		req := d.request()
 		req.Known = known
-		bits, err := d.agent.client.bitfield(d.fetchCtx, p, req)
-		if d.fetchCtx.Err() != nil {
+		bits, err := d.agent.client.bitfield(ctx, p, req)
+		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			fails++
-			time.Sleep(time.Second)
+			select {
+			case <-time.After(time.Second):
+			case <-ctx.Done():
+				return
+			}
 			continue
 		}
 		fails, known = 0, bits.count()
 		select {
 		case d.updates <- bitsUpdate{from: p, bits: bits}:
-		case <-d.fetchCtx.Done():
+		case <-ctx.Done():
 			return
 		}
 	}
 	if fails >= maxSourceFails {
 		select {
 		case d.updates <- bitsUpdate{from: p, err: errTransfer}:
-		case <-d.fetchCtx.Done():
+		case <-ctx.Done():
 		}
 	}
 }
@@ -224,7 +226,7 @@ func (d *download) stalled() bool {
 
 // schedule starts requests until the in-flight limit: rarest first from peers,
 // then the seed for pieces no peer holds.
-func (d *download) schedule() {
+func (d *download) schedule(ctx context.Context) {
 	have, _ := d.entry.snapshot()
 	limit := d.agent.cfg.MaxInflight
 	for _, i := range d.rarestFirst(have) {
@@ -232,10 +234,10 @@ func (d *download) schedule() {
 			return
 		}
 		if src := d.pickSource(i); src != nil {
-			d.start(src, i, nil, false)
+			d.start(ctx, src, i, nil, false)
 		}
 	}
-	d.askSeed(have, limit)
+	d.askSeed(ctx, have, limit)
 }
 
 // rarestFirst returns the missing pieces not in flight that some peer holds,
@@ -277,7 +279,7 @@ func (d *download) pickSource(i int) *source {
 
 // askSeed asks a seed for pieces that no peer holds (or any missing piece when
 // stalled), letting the seed pick which.
-func (d *download) askSeed(have bitfield, limit int) {
+func (d *download) askSeed(ctx context.Context, have bitfield, limit int) {
 	if time.Now().Before(d.seedWait) {
 		return
 	}
@@ -295,7 +297,7 @@ func (d *download) askSeed(have bitfield, limit int) {
 	}
 	for _, s := range d.sources {
 		for s.seed && n > 0 && d.inflightN < limit && s.capacity(seedLimit) > 0 {
-			d.start(s, -1, want, urgent)
+			d.start(ctx, s, -1, want, urgent)
 			n--
 		}
 	}
@@ -330,7 +332,9 @@ func (d *download) seedInflight() int {
 }
 
 // start requests piece i from src (or, with i = -1, any piece of want).
-func (d *download) start(src *source, i int, want bitfield, urgent bool) {
+func (d *download) start(
+	ctx context.Context, src *source, i int, want bitfield, urgent bool,
+) {
 	req := d.request()
 	req.Urgent = urgent
 	req.Want = want
@@ -344,10 +348,10 @@ func (d *download) start(src *source, i int, want bitfield, urgent bool) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		idx, data, err := d.agent.client.piece(d.fetchCtx, src.id, req, d.m)
+		idx, data, err := d.agent.client.piece(ctx, src.id, req, d.m)
 		select {
 		case d.results <- pieceResult{from: src.id, asked: i, index: idx, data: data, err: err}:
-		case <-d.fetchCtx.Done():
+		case <-ctx.Done():
 		}
 	}()
 }

@@ -43,9 +43,23 @@ func (r *Registry) OpenBlob(
 		return nil, 0, fmt.Errorf("%w: %s (linked but missing from storage)", ErrBlobUnknown, d)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return nil, 0, putErr(err)
 	}
 	return rc, size, nil
+}
+
+// BlobURL returns a URL from which the client reads blob d straight from
+// storage, or "" when redirects are off or the driver cannot presign.
+func (r *Registry) BlobURL(ctx context.Context, d digest.Digest) (string, error) {
+	red, ok := r.blobs.(storage.Redirector)
+	if !ok || r.opts.RedirectTTL <= 0 {
+		return "", nil
+	}
+	u, err := red.BlobURL(ctx, d, r.opts.RedirectTTL)
+	if err != nil {
+		return "", putErr(err)
+	}
+	return u, nil
 }
 
 // DeleteBlob unlinks blob d from repo. The bytes stay in storage for other
@@ -98,16 +112,25 @@ func (r *Registry) PutBlob(
 		return fmt.Errorf("%w: %s", ErrDigestInvalid, d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
 	}
 	size, err := r.blobs.Stat(ctx, d)
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
 	}
 	return r.update(ctx, func(tx kvnode.Txn) error {
 		r.linkBlob(tx, repo, d, size)
 		return nil
 	})
+}
+
+// putErr maps a failure to store or read a blob: storage that cannot be reached is
+// ErrStorageUnavailable, anything else ErrUnavailable.
+func putErr(err error) error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrStorageUnavailable, err)
+	}
+	return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 }
 
 // linkBlob makes blob d visible in repo.

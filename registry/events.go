@@ -109,6 +109,7 @@ func (r *Registry) flushLoop() {
 	t := time.NewTicker(r.opts.EventFlushInterval)
 	defer t.Stop()
 	var lastPrune time.Time
+	lastJanitor := time.Now() // Start ran it
 	for {
 		select {
 		case <-r.stop:
@@ -125,6 +126,12 @@ func (r *Registry) flushLoop() {
 				}
 				if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
 					r.log.Warn("prune completed uploads", "err", err)
+				}
+			}
+			if time.Since(lastJanitor) > janitorInterval {
+				lastJanitor = time.Now()
+				if err := r.cleanUploads(ctx); err != nil {
+					r.log.Warn("clean uploads", "err", err)
 				}
 			}
 			cancel()

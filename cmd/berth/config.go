@@ -35,6 +35,8 @@ type Config struct {
 	Uploads UploadsConfig `yaml:"uploads"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Storage selects where blobs live.
+	Storage StorageConfig `yaml:"storage"`
 	// Policies binds built-in policies to admission hooks (file only; none means
 	// every push, pull and delete is admitted).
 	Policies []policies.BindingSpec `yaml:"policies"`
@@ -68,6 +70,9 @@ func DefaultConfig() Config {
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
+		Storage: StorageConfig{
+			Driver: "filesystem", RedirectTTL: 10 * time.Minute, S3: S3Config{TLS: true},
+		},
 	}
 }
 
@@ -91,7 +96,7 @@ func (c Config) Validate() error {
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")
 	}
-	return nil
+	return c.Storage.validate()
 }
 
 func parseLevel(s string) (slog.Level, error) {

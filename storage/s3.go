@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -215,11 +216,18 @@ func s3Err(err error, what string) error {
 	switch {
 	case resp.Code == "NoSuchKey" || resp.StatusCode == http.StatusNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, what)
-	case resp.StatusCode == 0 || resp.StatusCode >= 500 || resp.Code == "SlowDown" ||
-		errors.Is(err, context.DeadlineExceeded):
+	case unreachable(err) || resp.StatusCode >= 500 || resp.Code == "SlowDown":
 		return fmt.Errorf("%w: s3 %s: %v", ErrUnavailable, what, err)
 	}
 	return fmt.Errorf("storage: s3 %s: %w", what, err)
+}
+
+// unreachable reports whether err is a failure to talk to the service at all.
+func unreachable(err error) bool {
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // Stat returns the size of blob d.

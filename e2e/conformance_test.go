@@ -94,6 +94,9 @@ func runConformance(t *testing.T, prog string, s *server) {
 
 	env := append(withoutOCIEnv(os.Environ()), conformanceEnv...)
 	env = append(env, "OCI_REGISTRY="+s.addr, "OCI_RESULTS_DIR="+results)
+	if target.kind == "berth" {
+		env = append(env, "OCI_USERNAME="+adminUser, "OCI_PASSWORD="+adminPassword)
+	}
 	stdout, stderr, err := runEnv(t, work, env, prog)
 	report := readJUnit(t, results, stdout, stderr, err)
 

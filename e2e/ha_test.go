@@ -103,6 +103,7 @@ func startHACluster(t *testing.T) *haCluster {
 		h.gws = append(h.gws, startGateway(t, kv, t.TempDir(), env...))
 	}
 	h.lb = startBalancer(t, h.gws)
+	createProject(t, h.gws[0].addr, "ha", false)
 	return h
 }
 

@@ -80,6 +80,7 @@ func TestOCIConformanceMinIO(t *testing.T) {
 func TestMinIOOutage(t *testing.T) {
 	t.Parallel()
 	s, minio := startS3Server(t)
+	createProject(t, s.addr, "outage", false)
 	repo := "outage/app"
 	cfg, layer := randomBytes(t, 300), randomBytes(t, 7<<20)
 	s.pushBlob(t, repo, cfg)

@@ -73,8 +73,8 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 			return err
 		}
 		tx.Delete(blobKey(repo, d))
-		r.putEvent(tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
-		return nil
+		r.putEvent(ctx, tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
+		return dropRef(tx, ProjectOf(repo), d)
 	})
 }
 
@@ -83,8 +83,12 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 func (r *Registry) MountBlob(
 	ctx context.Context, repo, from string, d digest.Digest,
 ) (bool, error) {
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return false, err
+	}
 	mounted := false
-	err := r.update(ctx, func(tx kvnode.Txn) error {
+	err = r.update(ctx, func(tx kvnode.Txn) error {
 		var link blobLink
 		err := txGetJSON(tx, blobKey(from, d), &link)
 		if errors.Is(err, kvnode.ErrNotFound) {
@@ -94,7 +98,9 @@ func (r *Registry) MountBlob(
 		if err != nil {
 			return err
 		}
-		r.linkBlob(tx, repo, d, link.Size)
+		if err := linkBlob(tx, q, repo, d, link.Size); err != nil {
+			return err
+		}
 		mounted = true
 		return nil
 	})
@@ -118,9 +124,12 @@ func (r *Registry) PutBlob(
 	if err != nil {
 		return putErr(err)
 	}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return err
+	}
 	return r.update(ctx, func(tx kvnode.Txn) error {
-		r.linkBlob(tx, repo, d, size)
-		return nil
+		return linkBlob(tx, q, repo, d, size)
 	})
 }
 
@@ -131,11 +140,6 @@ func putErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrStorageUnavailable, err)
 	}
 	return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-}
-
-// linkBlob makes blob d visible in repo.
-func (r *Registry) linkBlob(tx kvnode.Txn, repo string, d digest.Digest, size int64) {
-	txPutJSON(tx, blobKey(repo, d), blobLink{Size: size})
 }
 
 type countingReader struct {

@@ -24,6 +24,9 @@ var (
 	ErrUnavailable         = errors.New("service unavailable, try again")
 	ErrStorageUnavailable  = errors.New("blob storage unavailable, try again")
 	ErrDenied              = errors.New("requested access to the resource is denied")
+	// ErrQuotaExceeded reports a link that would take a project past its quota; the
+	// wrapping error names the project, its quota and its usage.
+	ErrQuotaExceeded = errors.New("registry: quota exceeded")
 )
 
 // RangeError reports a chunk that does not start where the upload ends.

@@ -280,10 +280,13 @@ func (r *Registry) finishUpload(
 	ctx context.Context, repo, id string, d digest.Digest, u *Upload,
 ) error {
 	done := Upload{Repository: repo, Started: u.Started, Updated: time.Now().UTC(), Completed: d}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return err
+	}
 	return r.update(ctx, func(tx kvnode.Txn) error {
 		txPutJSON(tx, uploadKey(id), done)
-		r.linkBlob(tx, repo, d, u.Offset)
-		return nil
+		return linkBlob(tx, q, repo, d, u.Offset)
 	})
 }
 

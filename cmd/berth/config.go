@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/policies"
 )
 
@@ -33,10 +34,14 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// Uploads tunes blob upload sessions.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// Audit tunes the audit log (the registry's event log).
+	Audit AuditConfig `yaml:"audit"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
 	// Storage selects where blobs live.
 	Storage StorageConfig `yaml:"storage"`
+	// Auth configures authentication and the token service.
+	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
 	// every push, pull and delete is admitted).
 	Policies []policies.BindingSpec `yaml:"policies"`
@@ -55,10 +60,29 @@ type KVConfig struct {
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 }
 
+// AuthConfig configures authentication. Authentication is always on; the admin
+// password of the first start comes from BERTH_ADMIN_PASSWORD (environment only).
+type AuthConfig struct {
+	// Realm is the token endpoint URL that 401 challenges name; empty derives it
+	// from each request's scheme and Host header (set it behind a TLS-terminating
+	// load balancer, e.g. https://registry.example.com/service/token).
+	Realm string `yaml:"realm"`
+	// Service is the token audience and the challenge's service parameter.
+	Service string `yaml:"service"`
+	// TokenTTL is the lifetime of issued tokens, at most 1 hour.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+}
+
 // UploadsConfig tunes blob upload sessions.
 type UploadsConfig struct {
 	// TTL is how long an idle upload session is kept before cleanup.
 	TTL time.Duration `yaml:"ttl"`
+}
+
+// AuditConfig tunes the audit log.
+type AuditConfig struct {
+	// Retention is how long events (pushes, pulls, deletes, admin changes) are kept.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -69,10 +93,12 @@ func DefaultConfig() Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
+		Audit:     AuditConfig{Retention: 7 * 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
 		Storage: StorageConfig{
 			Driver: "filesystem", RedirectTTL: 10 * time.Minute, S3: S3Config{TLS: true},
 		},
+		Auth: AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
 	}
 }
 
@@ -92,6 +118,12 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.TTL <= 0 {
 		return errors.New("uploads.ttl must be positive")
+	}
+	if c.Auth.TokenTTL <= 0 || c.Auth.TokenTTL > auth.MaxTokenTTL {
+		return fmt.Errorf("auth.token_ttl must be in (0, %v]", auth.MaxTokenTTL)
+	}
+	if c.Audit.Retention <= 0 {
+		return errors.New("audit.retention must be positive")
 	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")

@@ -17,6 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), userCmd(), robotCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		os.Exit(1)

@@ -38,6 +38,7 @@ var errorTable = []struct {
 	{registry.ErrSizeInvalid, apiError{"SIZE_INVALID", fiber.StatusBadRequest}},
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{registry.ErrStorageUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{kvnode.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
 	{registry.ErrQuotaExceeded, apiError{"DENIED", fiber.StatusForbidden}},

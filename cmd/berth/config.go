@@ -38,6 +38,8 @@ type Config struct {
 	Audit AuditConfig `yaml:"audit"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Storage selects where blobs live.
+	Storage StorageConfig `yaml:"storage"`
 	// Auth configures authentication and the token service.
 	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
@@ -93,7 +95,10 @@ func DefaultConfig() Config {
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
 		Audit:     AuditConfig{Retention: 7 * 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
-		Auth:      AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
+		Storage: StorageConfig{
+			Driver: "filesystem", RedirectTTL: 10 * time.Minute, S3: S3Config{TLS: true},
+		},
+		Auth: AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
 	}
 }
 
@@ -123,7 +128,7 @@ func (c Config) Validate() error {
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")
 	}
-	return nil
+	return c.Storage.validate()
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -19,7 +19,6 @@ import (
 	"berth.dev/berth/gateway"
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
-	"berth.dev/berth/storage"
 )
 
 func serveCmd() *cobra.Command {
@@ -83,8 +82,8 @@ func newLogger(cfg Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// serve runs the gateway, an embedded metadata member and filesystem storage until
-// ctx ends.
+// serve runs the gateway with the configured metadata store (an embedded member by
+// default) and blob storage until ctx ends.
 func serve(ctx context.Context, cfg Config) error {
 	log := newLogger(cfg)
 	dataDir, err := filepath.Abs(cfg.DataDir)
@@ -99,7 +98,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer store.Close()
-	blobs, err := storage.NewFilesystem(filepath.Join(dataDir, "storage"))
+	blobs, err := openBlobs(ctx, cfg.Storage, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -119,6 +118,9 @@ func serve(ctx context.Context, cfg Config) error {
 	}
 	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
 		Quotas: quotas{access.Service}}
+	if cfg.Storage.Redirect {
+		opts.RedirectTTL = cfg.Storage.RedirectTTL
+	}
 	if engine != nil {
 		opts.Admission = admission{engine}
 	}

@@ -17,7 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
-	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd(), auditCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		os.Exit(1)

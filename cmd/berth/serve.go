@@ -129,7 +129,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer reg.Close()
-	return runGateway(ctx, cfg.Addr, dataDir, reg, access, log)
+	return runGateway(ctx, cfg, dataDir, reg, access, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -167,14 +167,16 @@ func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, access *gateway.Auth,
-	log *slog.Logger,
+	ctx context.Context, cfg Config, dataDir string, reg *registry.Registry,
+	access *gateway.Auth, log *slog.Logger,
 ) error {
-	l, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := gateway.New(reg, log, gateway.Config{Auth: access})
+	srv := gateway.New(reg, log, gateway.Config{
+		Auth: access, TrustedProxies: splitList(cfg.TrustedProxies),
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()

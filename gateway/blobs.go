@@ -49,13 +49,8 @@ func (s *Server) getBlob(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return err
 	}
-	// fasthttp copies the stream to its end, then closes it. A whole blob is the
-	// storage's *os.File, which goes out with sendfile (the least server CPU per
-	// byte, docs/benchmarks.md); a range is cut by a limited reader.
-	if partial {
-		rc = newBlobBody(rc, r.length())
-	}
-	c.Context().SetBodyStream(rc, int(r.length()))
+	// fasthttp copies the stream to its end, then closes it.
+	c.Context().SetBodyStream(streamBody(rc, r.length(), !partial), int(r.length()))
 	return nil
 }
 

@@ -17,6 +17,8 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
+	root.AddCommand(pluginCmd())
+	root.AddCommand(policyCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)
 		os.Exit(1)

@@ -106,20 +106,21 @@ func serve(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	engine, stopPolicies, err := startPolicies(ctx, cfg.Policies, dataDir, log)
+	pol, err := startPolicies(ctx, cfg.Policies, dataDir, store, blobs, log)
 	if err != nil {
 		return err
 	}
-	defer stopPolicies()
-	opts := registry.Options{UploadTTL: cfg.Uploads.TTL}
-	if engine != nil {
-		opts.Admission = admission{engine}
-	}
+	defer pol.stop()
+	adm := &admission{e: pol.engine, blobs: blobs}
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, Admission: adm}
 	reg := registry.New(store, blobs, log, opts)
+	adm.reg = reg
 	if err := reg.Start(ctx); err != nil {
 		return err
 	}
 	defer reg.Close()
+	pol.run(ctx, store, adm, log)
+	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
 	return runGateway(ctx, cfg.Addr, dataDir, reg, log)
 }
 

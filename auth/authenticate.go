@@ -54,7 +54,7 @@ func (s *Service) checkUser(ctx context.Context, name string, pw Secret) (Princi
 	if len(pw) > MaxPasswordLength {
 		return Principal{}, ErrBadCredentials
 	}
-	ok, err := verifyPassword(pw, rec.PasswordHash)
+	ok, err := s.verified.verify(pw, rec.PasswordHash)
 	if err != nil {
 		s.log.Error("auth: stored password hash unreadable", "user", name)
 		return Principal{}, ErrBadCredentials

@@ -28,8 +28,20 @@ func (s *Service) Allowed(
 	if err != nil {
 		return false, nil
 	}
-	proj, err := s.Project(ctx, name)
-	if errors.Is(err, ErrProjectNotFound) {
+	return s.AllowedInProject(ctx, p, name, a)
+}
+
+// AllowedInProject reports whether p may do a in project, as Allowed does for the
+// project's repositories; it answers the admin API's project-level questions
+// (managing members, reading the audit log).
+func (s *Service) AllowedInProject(
+	ctx context.Context,
+	p Principal,
+	project string,
+	a Action,
+) (bool, error) {
+	proj, err := s.Project(ctx, project)
+	if errors.Is(err, ErrProjectNotFound) || errors.Is(err, ErrInvalidName) {
 		return false, nil
 	} else if err != nil {
 		return false, err

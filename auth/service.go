@@ -32,6 +32,8 @@ type Service struct {
 	now      func() time.Time
 	throttle *throttle
 
+	verified verifiedCache
+
 	dummyOnce sync.Once
 	dummy     string // set once by dummyHash
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/registry"
 )
 
@@ -37,6 +38,33 @@ var errorTable = []struct {
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{errUnauthorized, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{errInsufficientScope, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{errMalformedAuth, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrInvalidToken, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrBadCredentials, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{auth.ErrThrottled, apiError{"TOOMANYREQUESTS", fiber.StatusTooManyRequests}},
+	{errAccessDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{errNoProject, apiError{"DENIED", fiber.StatusForbidden}},
+	{errProjectUnknown, apiError{"NAME_UNKNOWN", fiber.StatusNotFound}},
+	{errForbidden, apiError{"DENIED", fiber.StatusForbidden}},
+	{errAPIBadJSON, apiError{"INVALID", fiber.StatusBadRequest}},
+	{errBadParam, apiError{"INVALID", fiber.StatusBadRequest}},
+	{errBadQuota, apiError{"INVALID", fiber.StatusBadRequest}},
+	{errBadExpiry, apiError{"INVALID", fiber.StatusBadRequest}},
+	{errProjectNotEmpty, apiError{"CONFLICT", fiber.StatusConflict}},
+	{auth.ErrProjectNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{auth.ErrUserNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{auth.ErrRobotNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{auth.ErrMemberNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{auth.ErrExists, apiError{"CONFLICT", fiber.StatusConflict}},
+	{auth.ErrProtected, apiError{"CONFLICT", fiber.StatusConflict}},
+	{auth.ErrInvalidName, apiError{"INVALID", fiber.StatusBadRequest}},
+	{auth.ErrNoProject, apiError{"INVALID", fiber.StatusBadRequest}},
+	{auth.ErrInvalidRole, apiError{"INVALID", fiber.StatusBadRequest}},
+	{auth.ErrInvalidAction, apiError{"INVALID", fiber.StatusBadRequest}},
+	{auth.ErrInvalidPermission, apiError{"INVALID", fiber.StatusBadRequest}},
+	{auth.ErrWeakPassword, apiError{"INVALID", fiber.StatusBadRequest}},
 	{errRangeInvalid, apiError{"BLOB_UPLOAD_INVALID", fiber.StatusRequestedRangeNotSatisfiable}},
 	{errNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
 	{errMethod, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},

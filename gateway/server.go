@@ -25,6 +25,9 @@ type Config struct {
 	// BodyTimeout bounds reading a request's body once its headers are in, so that a
 	// slow client cannot hold a connection forever. Zero means 1 hour.
 	BodyTimeout time.Duration
+	// Auth is the access control to enforce; nil serves everyone everything (tests
+	// of the registry core only: berth serve and berth gateway always set it).
+	Auth *Auth
 }
 
 // Server serves the registry over HTTP.
@@ -32,6 +35,7 @@ type Server struct {
 	app     *fiber.App
 	reg     *registry.Registry
 	log     *slog.Logger
+	auth    *Auth
 	metrics *metrics
 	// handlers is built once by New and only read afterwards.
 	handlers map[handlerKey]handlerFunc
@@ -53,7 +57,7 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 	if cfg.BodyTimeout == 0 {
 		cfg.BodyTimeout = time.Hour
 	}
-	s := &Server{reg: reg, log: log, metrics: newMetrics()}
+	s := &Server{reg: reg, log: log, auth: cfg.Auth, metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
 		// Blob bodies are read from c.Context().RequestBodyStream() as they arrive;
 		// fasthttp then buffers at most 8 KiB of a body before the handler runs.
@@ -87,6 +91,11 @@ func (s *Server) routes() {
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok\n") })
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", s.metrics.handler())
+	if s.auth != nil {
+		s.app.Get(TokenPath, s.tokenGet)
+		s.app.Post(TokenPath, s.tokenPost)
+		s.apiRoutes()
+	}
 	s.app.Use("/v2", s.v2)
 	s.app.Use(func(c *fiber.Ctx) error { return writeError(c, s.log, errNotFound) })
 }

@@ -65,7 +65,7 @@ func (s *Server) startUpload(c *fiber.Ctx, rt route) error {
 		if err != nil {
 			return err
 		}
-		if registry.ValidateName(from) == nil {
+		if registry.ValidateName(from) == nil && mountAllowed(c) {
 			ok, err := s.reg.MountBlob(ctx, rt.name, from, d)
 			if err != nil {
 				return err

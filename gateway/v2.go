@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
 	"berth.dev/berth/registry"
@@ -16,6 +18,15 @@ func (s *Server) v2(c *fiber.Ctx) error {
 	c.Locals(routeLocal, rt.kind)
 	if rt.name != "" {
 		if err := registry.ValidateName(rt.name); err != nil {
+			return writeError(c, s.log, err)
+		}
+	}
+	if s.auth != nil {
+		if err := s.authorizeV2(c, rt); err != nil {
+			var ce *challengeError
+			if errors.As(err, &ce) {
+				s.challenge(c, ce)
+			}
 			return writeError(c, s.log, err)
 		}
 	}

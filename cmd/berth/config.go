@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/policies"
 )
 
@@ -35,6 +36,8 @@ type Config struct {
 	Uploads UploadsConfig `yaml:"uploads"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Auth configures authentication and the token service.
+	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
 	// every push, pull and delete is admitted).
 	Policies []policies.BindingSpec `yaml:"policies"`
@@ -53,6 +56,19 @@ type KVConfig struct {
 	RequestTimeout time.Duration `yaml:"request_timeout"`
 }
 
+// AuthConfig configures authentication. Authentication is always on; the admin
+// password of the first start comes from BERTH_ADMIN_PASSWORD (environment only).
+type AuthConfig struct {
+	// Realm is the token endpoint URL that 401 challenges name; empty derives it
+	// from each request's scheme and Host header (set it behind a TLS-terminating
+	// load balancer, e.g. https://registry.example.com/service/token).
+	Realm string `yaml:"realm"`
+	// Service is the token audience and the challenge's service parameter.
+	Service string `yaml:"service"`
+	// TokenTTL is the lifetime of issued tokens, at most 1 hour.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+}
+
 // UploadsConfig tunes blob upload sessions.
 type UploadsConfig struct {
 	// TTL is how long an idle upload session is kept before cleanup.
@@ -68,6 +84,7 @@ func DefaultConfig() Config {
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
+		Auth:      AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
 	}
 }
 
@@ -87,6 +104,9 @@ func (c Config) Validate() error {
 	}
 	if c.Uploads.TTL <= 0 {
 		return errors.New("uploads.ttl must be positive")
+	}
+	if c.Auth.TokenTTL <= 0 || c.Auth.TokenTTL > auth.MaxTokenTTL {
+		return fmt.Errorf("auth.token_ttl must be in (0, %v]", auth.MaxTokenTTL)
 	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")

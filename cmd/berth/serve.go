@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"berth.dev/berth/auth"
 	"berth.dev/berth/gateway"
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
@@ -121,27 +122,48 @@ func serve(ctx context.Context, cfg Config) error {
 	defer reg.Close()
 	pol.run(ctx, store, adm, log)
 	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
-	return runGateway(ctx, cfg.Addr, dataDir, reg, log)
+	access, err := startAuth(ctx, cfg, store, dataDir, log)
+	if err != nil {
+		return err
+	}
+	return runGateway(ctx, cfg.Addr, dataDir, reg, access, log)
+}
+
+// startAuth builds the access control over store and makes sure the project
+// "library" and the user "admin" exist.
+func startAuth(
+	ctx context.Context, cfg Config, store kvnode.Store, dataDir string, log *slog.Logger,
+) (*gateway.Auth, error) {
+	svc := auth.New(store, log, auth.Config{})
+	iss, err := auth.NewIssuer(store, svc, auth.IssuerConfig{
+		Service: cfg.Auth.Service, TTL: cfg.Auth.TokenTTL,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.EnsureDefaults(ctx); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	pw := auth.Secret(os.Getenv("BERTH_ADMIN_PASSWORD"))
+	if _, err := svc.Bootstrap(ctx, pw, dataDir); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	return &gateway.Auth{Service: svc, Issuer: iss, Realm: cfg.Auth.Realm}, nil
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, log *slog.Logger,
+	ctx context.Context, addr, dataDir string, reg *registry.Registry, access *gateway.Auth,
+	log *slog.Logger,
 ) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := gateway.New(reg, log, gateway.Config{})
+	srv := gateway.New(reg, log, gateway.Config{Auth: access})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()
 	log.Info("berth serving", "addr", l.Addr().String(), "data_dir", dataDir)
-	if !isLoopback(l.Addr()) {
-		// TODO(auth): remove once /v2 requires authentication (the auth room exists;
-		// its HTTP wiring does not yet).
-		log.Warn("no authentication yet: anyone who reaches this address can push and delete",
-			"addr", l.Addr().String())
-	}
 	select {
 	case err := <-errc:
 		return err
@@ -178,10 +200,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// isLoopback reports whether addr only accepts connections from this machine.
-func isLoopback(addr net.Addr) bool {
-	tcp, ok := addr.(*net.TCPAddr)
-	return ok && tcp.IP.IsLoopback()
 }

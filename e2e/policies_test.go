@@ -1,10 +1,95 @@
 package e2e
 
 import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"berth.dev/berth/plugins/wasmbuild"
 )
+
+// followTimeout bounds how long a gateway may take to apply a binding change
+// made through the admin API (a Watch event, then binding the plugin).
+const followTimeout = time.Minute
+
+// admin is the bootstrap admin of a server under test, logged in for crane.
+type admin struct {
+	s        *server
+	password string
+}
+
+// loginAdmin reads the generated admin password and logs crane in with it.
+func loginAdmin(t *testing.T, s *server, dir, crane string) *admin {
+	t.Helper()
+	pw := strings.TrimSpace(string(readFile(t, filepath.Join(s.dataDir, "admin-password"))))
+	run(t, dir, crane, "auth", "login", s.addr, "-u", "admin", "-p", pw)
+	return &admin{s: s, password: pw}
+}
+
+// createProject creates a project through the admin API.
+func (a *admin) createProject(t *testing.T, name string) {
+	t.Helper()
+	basic := base64.StdEncoding.EncodeToString([]byte("admin:" + a.password))
+	r := a.s.do(t, "POST", "/api/v1/projects", []byte(`{"name":"`+name+`"}`),
+		"Authorization", "Basic "+basic, "Content-Type", "application/json")
+	if r.status != 201 {
+		t.Fatalf("create project %s: %v", name, r)
+	}
+}
+
+// berth runs a berth admin command against the server's admin API and returns
+// its combined output and error.
+func (a *admin) berth(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, target.bin, args...)
+	cmd.Env = append(os.Environ(), "BERTH_SERVER=http://"+a.s.addr, "BERTH_USER=admin",
+		"BERTH_PASSWORD="+a.password)
+	t.Logf("$ berth %s", strings.Join(args, " "))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mustBerth is berth that fails the test when the command fails.
+func (a *admin) mustBerth(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := a.berth(t, args...)
+	if err != nil {
+		t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// attach attaches a policy and returns its ID.
+func (a *admin) attach(t *testing.T, args ...string) string {
+	t.Helper()
+	out := a.mustBerth(t, append([]string{"policy", "attach"}, args...)...)
+	id, _, ok := strings.Cut(strings.TrimPrefix(out, "attached "), ":")
+	if !ok {
+		t.Fatalf("attach printed %q, want the binding's ID", out)
+	}
+	return id
+}
+
+// eventually runs try until it returns nil or followTimeout passes; it returns
+// the last error.
+func eventually(try func() error) error {
+	deadline := time.Now().Add(followTimeout)
+	for {
+		err := try()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
 
 // TestPolicyDeniesPush binds the built-in deny-tags policy to pushes in the
 // configuration of `berth serve`: crane pushes v1, its push of latest is refused
@@ -20,10 +105,12 @@ func TestPolicyDeniesPush(t *testing.T) {
 	writeFile(t, config, []byte(`policies:
   - plugin: deny-tags
     hook: push
-    scope: team
+    scope: library
     config: {patterns: ["latest"]}
 `))
 	s := startServerWith(t, "--config", config)
+	a := loginAdmin(t, s, work, crane)
+	a.createProject(t, "other")
 	writeFile(t, filepath.Join(work, "layer.tar"),
 		tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
 	push := func(ref string) (string, error) {
@@ -32,10 +119,10 @@ func TestPolicyDeniesPush(t *testing.T) {
 		return out + errOut, err
 	}
 
-	if out, err := push("team/app:v1"); err != nil {
+	if out, err := push("library/app:v1"); err != nil {
 		t.Fatalf("push of v1: %v\n%s", err, out)
 	}
-	out, err := push("team/app:latest")
+	out, err := push("library/app:latest")
 	if err == nil {
 		t.Fatal("push of latest succeeded; the policy should refuse it")
 	}
@@ -44,12 +131,144 @@ func TestPolicyDeniesPush(t *testing.T) {
 			t.Errorf("crane's error does not show %q:\n%s", want, out)
 		}
 	}
-	tags := run(t, work, crane, "--insecure", "ls", s.ref("team/app"))
+	tags := run(t, work, crane, "--insecure", "ls", s.ref("library/app"))
 	if strings.TrimSpace(tags) != "v1" {
 		t.Errorf("tags after the refused push: %q, want only v1", tags)
 	}
 	// Out of the binding's scope, latest is fine.
 	if out, err := push("other/app:latest"); err != nil {
 		t.Errorf("push of latest outside the policy's scope: %v\n%s", err, out)
+	}
+}
+
+// TestPoliciesThroughTheAPI attaches a push policy (built in) and a pull policy
+// (an example plugin installed through the API) with the berth CLI, sees crane's
+// push and pull refused with the plugins' reasons, detaches both and sees both
+// work again.
+func TestPoliciesThroughTheAPI(t *testing.T) {
+	if target.kind != "berth" {
+		t.Skipf("policies are Berth's, not %s's", target.kind)
+	}
+	crane := tool(t, "crane")
+	t.Parallel()
+	work := t.TempDir()
+	module := filepath.Join(work, "signed.wasm")
+	if err := wasmbuild.Build(context.Background(),
+		"../examples/plugins/require-signature-referrer", module); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t)
+	a := loginAdmin(t, s, work, crane)
+	push := func() error {
+		// New content each time: crane skips a push of a manifest the tag already has.
+		writeFile(t, filepath.Join(work, "layer.tar"),
+			tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
+		out, errOut, err := runErr(t, work, crane, "--insecure", "append", "--oci-empty-base",
+			"-f", "layer.tar", "-t", s.ref("library/app:latest"))
+		return outcome(err, out+errOut)
+	}
+	pull := func() error {
+		out, errOut, err := runErr(t, work, crane, "--insecure", "manifest",
+			s.ref("library/app:latest"))
+		return outcome(err, out+errOut)
+	}
+	if err := push(); err != nil {
+		t.Fatalf("push before any policy: %v", err)
+	}
+
+	out := a.mustBerth(t, "plugin", "install", "--name", "signed", module)
+	if !strings.Contains(out, "installed signed sha256:") {
+		t.Errorf("install printed %q", out)
+	}
+	pushID := a.attach(t, "--plugin", "deny-tags", "--hook", "push", "--scope", "library",
+		"--config", `{"patterns":["latest"]}`)
+	pullID := a.attach(t, "--plugin", "signed", "--hook", "pull", "--scope", "library",
+		"--grant", "referrers", "--config", `{"artifact_type":"application/vnd.example.sig"}`)
+	list := a.mustBerth(t, "policy", "list")
+	if !strings.Contains(list, pushID) || !strings.Contains(list, pullID) {
+		t.Errorf("policy list does not show both bindings:\n%s", list)
+	}
+
+	wantDenied(t, "push", push, "deny-tags", `tag "latest" may not be pushed`)
+	wantDenied(t, "pull", pull, "signed", "sign it first")
+
+	a.mustBerth(t, "policy", "detach", pushID)
+	a.mustBerth(t, "policy", "detach", pullID)
+	if err := eventually(push); err != nil {
+		t.Errorf("push after detaching: %v", err)
+	}
+	if err := eventually(pull); err != nil {
+		t.Errorf("pull after detaching: %v", err)
+	}
+}
+
+// TestPolicyAttachRefusals checks the one-line refusals of the CLI: a module of
+// another ABI major at install, a configuration the plugin refuses at attach.
+func TestPolicyAttachRefusals(t *testing.T) {
+	if target.kind != "berth" {
+		t.Skipf("policies are Berth's, not %s's", target.kind)
+	}
+	crane := tool(t, "crane")
+	t.Parallel()
+	work := t.TempDir()
+	module := filepath.Join(work, "badabi.wasm")
+	if err := wasmbuild.Build(context.Background(), "../plugins/testdata/badabi",
+		module); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t)
+	a := loginAdmin(t, s, work, crane)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong ABI", []string{"plugin", "install", "--name", "bad", module},
+			"unsupported plugin ABI version: module speaks ABI major 2"},
+		{"refused config", []string{"policy", "attach", "--plugin", "deny-tags", "--hook", "push",
+			"--config", `{"patterns":[]}`}, "patterns"},
+		{"no such hook", []string{"policy", "attach", "--plugin", "deny-tags", "--hook", "pull",
+			"--config", `{"patterns":["x"]}`}, "has no pull hook"},
+	}
+	for _, tt := range tests {
+		out, err := a.berth(t, tt.args...)
+		if err == nil || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: %v, output %q, want an error showing %q", tt.name, err, out, tt.want)
+		}
+		if n := strings.Count(strings.TrimSpace(out), "\n"); n > 0 {
+			t.Errorf("%s: %d lines, want one:\n%s", tt.name, n+1, out)
+		}
+	}
+	if list := a.mustBerth(t, "policy", "list"); strings.Count(list, "\n") != 1 {
+		t.Errorf("refused attaches left bindings:\n%s", list)
+	}
+}
+
+// outcome is nil when a client succeeded, or its error with its output.
+func outcome(err error, out string) error {
+	if err != nil {
+		return errors.New(out)
+	}
+	return nil
+}
+
+// wantDenied waits until op is refused (the gateway follows the binding), then
+// checks that the refusal is DENIED and shows each of want.
+func wantDenied(t *testing.T, what string, op func() error, want ...string) {
+	t.Helper()
+	var denial error
+	err := eventually(func() error {
+		if denial = op(); denial == nil {
+			return errors.New("allowed")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: still allowed %s after the policy was attached", what, followTimeout)
+	}
+	for _, w := range append([]string{"DENIED"}, want...) {
+		if !strings.Contains(denial.Error(), w) {
+			t.Errorf("%s: refusal does not show %q:\n%s", what, w, denial)
+		}
 	}
 }

@@ -28,6 +28,20 @@ type Blobs interface {
 	Open(ctx context.Context, d digest.Digest, offset int64) (io.ReadCloser, error)
 }
 
+// Admin is the method set of Catalog: what the admin API serves and what the CLI
+// asks, of a Catalog in process or of a gateway's through the admin API.
+type Admin interface {
+	Install(ctx context.Context, name string, wasm []byte) (PluginRecord, error)
+	Plugins(ctx context.Context) ([]PluginRecord, error)
+	Uninstall(ctx context.Context, name string) error
+	Attach(ctx context.Context, b Binding) (Binding, error)
+	Bindings(ctx context.Context) ([]Binding, error)
+	Binding(ctx context.Context, id string) (Binding, error)
+	Detach(ctx context.Context, id string) error
+}
+
+var _ Admin = (*Catalog)(nil)
+
 // Catalog is the domain API of plugins and bindings: what the CLI and the admin
 // API call. Installed modules live in blob storage by digest and their records
 // in metadata; bindings are records in metadata. Every gateway's Engine follows
@@ -61,7 +75,7 @@ func (c *Catalog) Install(ctx context.Context, name string, wasm []byte) (Plugin
 	}
 	m, err := c.host.Load(ctx, name, wasm)
 	if err != nil {
-		return PluginRecord{}, err
+		return PluginRecord{}, fmt.Errorf("%w: %w", ErrBadModule, err)
 	}
 	defer m.Close(ctx)
 	rec := record(m, int64(len(wasm)))
@@ -176,6 +190,9 @@ func (c *Catalog) Attach(ctx context.Context, b Binding) (Binding, error) {
 		return Binding{}, err
 	}
 	if err := checkBinding(ctx, c.host, b, wasm); err != nil {
+		if !errors.Is(err, ErrInvalid) {
+			err = fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
 		return Binding{}, err
 	}
 	b.ID, b.Created = newID(), time.Now().UTC()

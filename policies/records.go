@@ -40,6 +40,9 @@ var (
 	ErrNoBinding = errors.New("policies: no such binding")
 	// ErrInUse reports a plugin that bindings still use.
 	ErrInUse = errors.New("policies: plugin is in use")
+	// ErrBadModule reports a module refused at install: not WebAssembly, a wrong
+	// ABI version, a module that fails to compile or to describe itself.
+	ErrBadModule = errors.New("policies: plugin module refused")
 	// ErrBuiltin reports an attempt to install or remove a built-in plugin's name.
 	ErrBuiltin = errors.New("policies: name of a built-in plugin")
 )

@@ -60,10 +60,11 @@ func denied(err error) error {
 // policyRuntime is the plugin host, the catalog and the engine of a gateway,
 // with the goroutines that keep the engine current and call after-push hooks.
 type policyRuntime struct {
-	host   *plugins.Host
-	engine *policies.Engine
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	host    *plugins.Host
+	catalog *policies.Catalog
+	engine  *policies.Engine
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // startPolicies binds the configured and stored policies and follows the stored
@@ -81,7 +82,7 @@ func startPolicies(ctx context.Context, specs []policies.BindingSpec, dataDir st
 		host.Close(ctx)
 		return nil, err
 	}
-	return &policyRuntime{host: host, engine: e}, nil
+	return &policyRuntime{host: host, catalog: cat, engine: e}, nil
 }
 
 // run starts following the catalog and the after-push consumer of reg's events.

@@ -19,30 +19,34 @@ import (
 )
 
 // catalogClient is what the plugin and policy commands ask of a registry.
-type catalogClient interface {
-	Install(ctx context.Context, name string, wasm []byte) (policies.PluginRecord, error)
-	Plugins(ctx context.Context) ([]policies.PluginRecord, error)
-	Uninstall(ctx context.Context, name string) error
-	Attach(ctx context.Context, b policies.Binding) (policies.Binding, error)
-	Bindings(ctx context.Context) ([]policies.Binding, error)
-	Detach(ctx context.Context, id string) error
-}
+type catalogClient = policies.Admin
 
-// catalogFlags say how to reach the plugin catalog: directly through the metadata
-// store and blob storage of a deployment.
+// catalogFlags say how to reach the plugin catalog: through the admin API of a
+// gateway (--server), or directly through the metadata store and blob storage of
+// a deployment (--data-dir or --endpoints).
 type catalogFlags struct {
 	clientFlags
-	storageDir string
+	storageDir   string
+	server, user string
 }
 
 func (c *catalogFlags) register(cmd *cobra.Command) {
 	c.clientFlags.register(cmd)
-	cmd.Flags().StringVar(&c.storageDir, "storage", "",
+	fl := cmd.Flags()
+	fl.StringVar(&c.storageDir, "storage", "",
 		"filesystem blob storage (default: <data-dir>/storage)")
+	fl.StringVar(&c.server, "server", os.Getenv("BERTH_SERVER"),
+		"gateway URL: use its admin API (BERTH_SERVER)")
+	fl.StringVar(&c.user, "user", os.Getenv("BERTH_USER"),
+		"with --server: user name (BERTH_USER); the password is read from BERTH_PASSWORD")
 }
 
 // open connects to the catalog; close releases it.
 func (c *catalogFlags) open(ctx context.Context) (catalogClient, func(), error) {
+	if c.server != "" {
+		a, err := newAPICatalog(c.server, c.user)
+		return a, func() {}, err
+	}
 	kv, err := c.dial(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -126,7 +126,8 @@ func serve(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	return runGateway(ctx, cfg.Addr, dataDir, reg, access, log)
+	gcfg := gateway.Config{Auth: access, Policies: pol.catalog}
+	return runGateway(ctx, cfg.Addr, dataDir, reg, gcfg, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -152,14 +153,14 @@ func startAuth(
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, access *gateway.Auth,
+	ctx context.Context, addr, dataDir string, reg *registry.Registry, gcfg gateway.Config,
 	log *slog.Logger,
 ) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := gateway.New(reg, log, gateway.Config{Auth: access})
+	srv := gateway.New(reg, log, gcfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +25,15 @@ type admin struct {
 	password string
 }
 
+// loginMu serializes logins: they rewrite the clients' one shared config file.
+var loginMu sync.Mutex
+
 // loginAdmin reads the generated admin password and logs crane in with it.
 func loginAdmin(t *testing.T, s *server, dir, crane string) *admin {
 	t.Helper()
 	pw := strings.TrimSpace(string(readFile(t, filepath.Join(s.dataDir, "admin-password"))))
+	loginMu.Lock()
+	defer loginMu.Unlock()
 	run(t, dir, crane, "auth", "login", s.addr, "-u", "admin", "-p", pw)
 	return &admin{s: s, password: pw}
 }
@@ -270,5 +276,37 @@ func wantDenied(t *testing.T, what string, op func() error, want ...string) {
 		if !strings.Contains(denial.Error(), w) {
 			t.Errorf("%s: refusal does not show %q:\n%s", what, w, denial)
 		}
+	}
+}
+
+// TestAfterPushHook installs the log-pushes example, attaches it to the
+// after-push hook and waits for its record of a push in the server's log.
+func TestAfterPushHook(t *testing.T) {
+	if target.kind != "berth" {
+		t.Skipf("policies are Berth's, not %s's", target.kind)
+	}
+	crane := tool(t, "crane")
+	t.Parallel()
+	work := t.TempDir()
+	module := filepath.Join(work, "log-pushes.wasm")
+	if err := wasmbuild.Build(context.Background(), "../examples/plugins/log-pushes",
+		module); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t)
+	a := loginAdmin(t, s, work, crane)
+	a.mustBerth(t, "plugin", "install", "--name", "log-pushes", module)
+	if out, err := a.berth(t, "policy", "attach", "--plugin", "log-pushes", "--hook",
+		"after-push", "--config", "{}"); err == nil {
+		t.Errorf("attach without granting log succeeded: %s", out)
+	}
+	a.attach(t, "--plugin", "log-pushes", "--hook", "after-push", "--grant", "log",
+		"--config", "{}")
+	writeFile(t, filepath.Join(work, "layer.tar"),
+		tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
+	run(t, work, crane, "--insecure", "append", "--oci-empty-base", "-f", "layer.tar",
+		"-t", s.ref("library/app:v1"))
+	if err := s.waitLog("pushed library/app:v1@sha256:", followTimeout); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -310,3 +310,50 @@ func TestAfterPushHook(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPluginTestCommand runs a built-in policy's module with `berth plugin test`,
+// without a server: one line out, and the exit status says the decision.
+func TestPluginTestCommand(t *testing.T) {
+	if target.kind != "berth" || target.bin == "" {
+		t.Skip("berth plugin test is Berth's")
+	}
+	t.Parallel()
+	work := t.TempDir()
+	req := func(tag string) string {
+		p := filepath.Join(work, tag+".json")
+		writeFile(t, p, []byte(`{"repository":"team/app","tag":"`+tag+`","digest":"sha256:d"}`))
+		return p
+	}
+	module := "../policies/wasm/deny-tags.wasm"
+	tests := []struct {
+		name, request, config string
+		code                  int
+		want                  string
+	}{
+		{"allowed", req("v1"), `{"patterns":["latest"]}`, 0, "allowed"},
+		{"denied", req("latest"), `{"patterns":["latest"]}`, 1,
+			`denied: tag "latest" may not be pushed to team/app`},
+		{"config refused", req("v1"), `{"patterns":[]}`, 2, "error: "},
+		{"request not JSON", module, `{"patterns":["x"]}`, 2, "error: " + module + " is not"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(target.bin, "plugin", "test", module, "--hook", "push",
+				"--request", tt.request, "--config", tt.config)
+			out, err := cmd.Output()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			line := strings.TrimSuffix(string(out), "\n")
+			if code != tt.code || !strings.HasPrefix(line, tt.want) ||
+				strings.Contains(line, "\n") {
+				t.Errorf("exit %d, output %q; want exit %d and one line starting %q", code, line,
+					tt.code, tt.want)
+			}
+		})
+	}
+}

@@ -97,9 +97,10 @@ func eventually(try func() error) error {
 	}
 }
 
-// TestPolicyDeniesPush binds the built-in deny-tags policy to pushes in the
-// configuration of `berth serve`: crane pushes v1, its push of latest is refused
-// with the policy's reason, and nothing of the refused push is visible.
+// TestPolicyDeniesPush binds the built-in deny-tags and tag-immutability policies
+// to pushes in the configuration of `berth serve`: crane pushes v1, its push of
+// latest and its push of other content to v1 are refused with the policies'
+// reasons, and nothing of the refused pushes is visible.
 func TestPolicyDeniesPush(t *testing.T) {
 	if target.kind != "berth" {
 		t.Skipf("policies are Berth's, not %s's", target.kind)
@@ -113,13 +114,17 @@ func TestPolicyDeniesPush(t *testing.T) {
     hook: push
     scope: library
     config: {patterns: ["latest"]}
+  - plugin: tag-immutability
+    hook: push
+    scope: library
+    config: {patterns: ["v*"]}
 `))
 	s := startServerWith(t, "--config", config)
 	a := loginAdmin(t, s, work, crane)
 	a.createProject(t, "other")
-	writeFile(t, filepath.Join(work, "layer.tar"),
-		tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
 	push := func(ref string) (string, error) {
+		writeFile(t, filepath.Join(work, "layer.tar"),
+			tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
 		out, errOut, err := runErr(t, work, crane, "--insecure", "append", "--oci-empty-base",
 			"-f", "layer.tar", "-t", s.ref(ref))
 		return out + errOut, err
@@ -136,6 +141,14 @@ func TestPolicyDeniesPush(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("crane's error does not show %q:\n%s", want, out)
 		}
+	}
+	v1 := run(t, work, crane, "--insecure", "digest", s.ref("library/app:v1"))
+	out, err = push("library/app:v1")
+	if err == nil || !strings.Contains(out, "DENIED") || !strings.Contains(out, "immutable") {
+		t.Errorf("moving v1: %v, want DENIED by tag-immutability:\n%s", err, out)
+	}
+	if now := run(t, work, crane, "--insecure", "digest", s.ref("library/app:v1")); now != v1 {
+		t.Errorf("v1 moved from %s to %s", v1, now)
 	}
 	tags := run(t, work, crane, "--insecure", "ls", s.ref("library/app"))
 	if strings.TrimSpace(tags) != "v1" {

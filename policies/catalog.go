@@ -17,6 +17,7 @@ import (
 
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/plugins"
+	"berth.dev/berth/sdk"
 )
 
 // MaxModuleSize is the largest module Install accepts (a Go plugin is 3-6 MB).
@@ -275,10 +276,14 @@ func builtinRecords() []PluginRecord {
 	for _, name := range names {
 		wasm := mods[name]
 		out = append(out, PluginRecord{Name: name, Digest: digest.FromBytes(wasm).String(),
-			Size: int64(len(wasm)), ABI: "1.0", Hooks: builtinHooks[name], Builtin: true})
+			Size: int64(len(wasm)), ABI: builtinABI, Hooks: builtinHooks[name], Builtin: true})
 	}
 	return out
 }
+
+// builtinABI is the ABI the built-in policies need: that of the SDK they are
+// built with (builtin_test.go checks it).
+var builtinABI = fmt.Sprintf("%d.%d", sdk.ABIMajor, sdk.ABIMinor)
 
 // builtinHooks are the hooks of the built-in policies, as their sources register
 // them (builtin_test.go checks this table against the modules).

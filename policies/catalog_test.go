@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -165,7 +166,7 @@ func TestInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.ABI != "1.0" || len(rec.Hooks) != 1 || rec.Hooks[0] != "pull" {
+	if rec.ABI != "1.1" || len(rec.Hooks) != 1 || rec.Hooks[0] != "pull" {
 		t.Errorf("record = %+v", rec)
 	}
 	cfg := json.RawMessage(`{"artifact_type":"application/x-sig"}`)
@@ -234,7 +235,9 @@ func TestBuiltinRecords(t *testing.T) {
 	for _, p := range plugs {
 		m := load(t, h, p.Name, policies.Builtin()[p.Name])
 		got := strings.Join(m.Description().Hooks, ",")
-		if !p.Builtin || got != strings.Join(p.Hooks, ",") || m.Digest() != p.Digest {
+		abi := fmt.Sprintf("1.%d", m.Minor())
+		if !p.Builtin || got != strings.Join(p.Hooks, ",") || m.Digest() != p.Digest ||
+			abi != p.ABI {
 			t.Errorf("%s: listed %+v, module declares hooks %s", p.Name, p, got)
 		}
 	}

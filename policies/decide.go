@@ -28,6 +28,17 @@ func (e *Engine) Delete(ctx context.Context, req sdk.DeleteRequest,
 	return e.decide(ctx, HookDelete, req.Repository, subject, req)
 }
 
+// Binds reports whether a binding of hook applies to repo, so that callers can
+// skip preparing a request no plugin will see.
+func (e *Engine) Binds(hook, repo string) bool {
+	for _, b := range e.cur.Load().bound {
+		if b.Hook == hook && inScope(b.Scope, repo) {
+			return true
+		}
+	}
+	return false
+}
+
 // decide asks every binding of hook in scope of repo; the first denial wins. A
 // call that met a binding retired meanwhile is asked again of the newer bindings.
 func (e *Engine) decide(ctx context.Context, hook, repo string, subject plugins.Subject,

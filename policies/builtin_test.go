@@ -20,7 +20,7 @@ type builtinCase struct {
 	allow      sdk.PushRequest
 	deny       sdk.PushRequest
 	wantReason string // a part of the denial's reason
-	badConfig string
+	badConfig  string
 }
 
 func push(tag string, m sdk.ManifestSummary) sdk.PushRequest {

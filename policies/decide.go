@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"berth.dev/berth/plugins"
 	"berth.dev/berth/sdk"
@@ -53,32 +55,58 @@ func (e *Engine) decide(ctx context.Context, hook, repo string, subject plugins.
 	}
 }
 
+// decideIn asks the bindings of hook in scope of repo in t, at once when there are
+// several (the call's latency is then the slowest plugin's, not their sum), and
+// returns the verdict of the first in binding order that denies or fails.
 func (e *Engine) decideIn(ctx context.Context, t *table, hook, repo string,
 	subject plugins.Subject, req any) error {
+	var todo []*bound
 	for _, b := range t.bound {
-		if b.Hook != hook || !inScope(b.Scope, repo) {
-			continue
+		if b.Hook == hook && inScope(b.Scope, repo) {
+			todo = append(todo, b)
 		}
-		var d sdk.Decision
-		err := b.err
-		if err == nil {
-			err = b.b.Call(ctx, hook, subject, req, &d)
+	}
+	verdicts := make([]error, len(todo))
+	if len(todo) == 1 {
+		verdicts[0] = e.ask(ctx, todo[0], hook, repo, subject, req)
+	} else {
+		var wg sync.WaitGroup
+		for i, b := range todo {
+			wg.Go(func() { verdicts[i] = e.ask(ctx, b, hook, repo, subject, req) })
 		}
-		if errors.Is(err, plugins.ErrClosed) {
-			return errStale
+		wg.Wait()
+	}
+	if slices.ContainsFunc(verdicts, func(err error) bool { return errors.Is(err, errStale) }) {
+		return errStale
+	}
+	for _, v := range verdicts {
+		if v != nil {
+			return v
 		}
-		if err != nil {
-			if b.FailOpen {
-				e.log.Warn("policy failed; allowed (fail_open)", "id", b.ID, "plugin", b.Plugin,
-					"hook", hook, "repository", repo, "err", err)
-				continue
-			}
-			return fmt.Errorf("%w: policy %s failed, so the request is refused: %v",
-				ErrDenied, b.Plugin, err)
-		}
-		if !d.Allow {
-			return fmt.Errorf("%w: %s: %s", ErrDenied, b.Plugin, d.Reason)
-		}
+	}
+	return nil
+}
+
+// ask calls one binding and returns nil (allowed), a denial, or errStale.
+func (e *Engine) ask(ctx context.Context, b *bound, hook, repo string,
+	subject plugins.Subject, req any) error {
+	var d sdk.Decision
+	err := b.err
+	if err == nil {
+		err = b.b.Call(ctx, hook, subject, req, &d)
+	}
+	switch {
+	case errors.Is(err, plugins.ErrClosed):
+		return errStale
+	case err != nil && b.FailOpen:
+		e.log.Warn("policy failed; allowed (fail_open)", "id", b.ID, "plugin", b.Plugin,
+			"hook", hook, "repository", repo, "err", err)
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: policy %s failed, so the request is refused: %v",
+			ErrDenied, b.Plugin, err)
+	case !d.Allow:
+		return fmt.Errorf("%w: %s: %s", ErrDenied, b.Plugin, d.Reason)
 	}
 	return nil
 }

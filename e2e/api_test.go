@@ -145,6 +145,7 @@ func (s *server) do(t *testing.T, method, pathOrURL string, body []byte, hdr ...
 
 // roundTrip sends req like a Go client (no Expect: 100-continue) and reads the reply.
 func roundTrip(req *http.Request) (reply, error) {
+	withAdmin(req)
 	client := &http.Client{Timeout: time.Minute}
 	resp, err := client.Do(req)
 	if err != nil {

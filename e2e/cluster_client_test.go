@@ -43,6 +43,7 @@ func (c *regClient) do(method, pathOrURL string, body []byte, hdr ...string) (re
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	withAdmin(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return reply{}, err

@@ -101,7 +101,7 @@ func (p *proc) cmdLine() (*exec.Cmd, error) {
 		return p.command()
 	}
 	cmd := exec.Command(target.bin, p.args...)
-	cmd.Env = append(os.Environ(), p.env...)
+	cmd.Env = append(append(os.Environ(), authEnv()...), p.env...)
 	return cmd, nil
 }
 
@@ -183,6 +183,7 @@ func (p *proc) stop() {
 
 func (p *proc) cleanup() {
 	p.stop()
+	checkLogSecrets(p.t, p.name, p.logPath)
 	if p.t.Failed() {
 		p.t.Logf("last lines of the %s log:\n%s", p.name, p.tail())
 	}
@@ -354,6 +355,7 @@ func startGateway(t *testing.T, c *kvCluster, dataDir string, env ...string) *ga
 	if err := g.waitReady(); err != nil {
 		t.Fatalf("%v\n%s", err, g.tail())
 	}
+	prepareRegistry(t, g.addr)
 	return g
 }
 

@@ -82,12 +82,21 @@ type junitSuites struct {
 func TestOCIConformance(t *testing.T) {
 	prog := tool(t, "conformance")
 	t.Parallel()
-	s := startServer(t)
+	runConformance(t, prog, startServer(t))
+}
+
+// runConformance runs the conformance program against s and fails t for each
+// check that failed.
+func runConformance(t *testing.T, prog string, s *server) {
+	t.Helper()
 	work := t.TempDir() // also the working directory: no stray oci-conformance.yaml
 	results := filepath.Join(work, "results")
 
 	env := append(withoutOCIEnv(os.Environ()), conformanceEnv...)
 	env = append(env, "OCI_REGISTRY="+s.addr, "OCI_RESULTS_DIR="+results)
+	if target.kind == "berth" {
+		env = append(env, "OCI_USERNAME="+adminUser, "OCI_PASSWORD="+adminPassword)
+	}
 	stdout, stderr, err := runEnv(t, work, env, prog)
 	report := readJUnit(t, results, stdout, stderr, err)
 

@@ -122,6 +122,7 @@ func startServerWith(t *testing.T, extra ...string) *server {
 	for attempt := 0; attempt < 3; attempt++ {
 		s.addr = freeAddr(t)
 		if err = s.start(); err == nil {
+			prepareRegistry(t, s.addr)
 			return s
 		}
 	}
@@ -152,7 +153,9 @@ func (s *server) start() error {
 func (s *server) command() (*exec.Cmd, error) {
 	if target.kind == "berth" {
 		args := append([]string{"serve", "--addr", s.addr, "--data-dir", s.dataDir}, s.extra...)
-		return exec.Command(target.bin, args...), nil
+		cmd := exec.Command(target.bin, args...)
+		cmd.Env = append(os.Environ(), authEnv()...)
+		return cmd, nil
 	}
 	conf := filepath.Join(filepath.Dir(s.logPath), "distribution.yml")
 	text := fmt.Sprintf(distributionConfig, s.dataDir, s.addr)

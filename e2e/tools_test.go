@@ -71,7 +71,7 @@ func run(t *testing.T, dir, prog string, args ...string) string {
 	out, errOut, err := runErr(t, dir, prog, args...)
 	if err != nil {
 		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s",
-			filepath.Base(prog), strings.Join(args, " "), err, out, errOut)
+			filepath.Base(prog), redact(strings.Join(args, " ")), err, out, errOut)
 	}
 	return out
 }
@@ -79,7 +79,9 @@ func run(t *testing.T, dir, prog string, args ...string) string {
 // runErr executes a client program in dir and returns its outputs and error.
 func runErr(t *testing.T, dir, prog string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	env := append(os.Environ(), "DOCKER_CONFIG="+clientConfigDir(t))
+	conf := clientConfigDir(t)
+	env := append(os.Environ(), "DOCKER_CONFIG="+conf,
+		"REGISTRY_AUTH_FILE="+filepath.Join(conf, "config.json"))
 	return runEnv(t, dir, env, prog, args...)
 }
 
@@ -92,14 +94,28 @@ func runEnv(
 	args ...string,
 ) (stdout, stderr string, err error) {
 	t.Helper()
+	return runInput(t, dir, env, "", prog, args...)
+}
+
+// runInput is runEnv with stdin as the program's standard input.
+func runInput(
+	t *testing.T,
+	dir string,
+	env []string,
+	stdin string,
+	prog string,
+	args ...string,
+) (stdout, stderr string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = dir
 	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
 	var outBuf, errBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &outBuf, &errBuf
-	t.Logf("$ %s %s", filepath.Base(prog), strings.Join(args, " "))
+	t.Logf("$ %s %s", filepath.Base(prog), redact(strings.Join(args, " ")))
 	err = cmd.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("killed after %s: %w", toolTimeout, err)

@@ -70,7 +70,7 @@ func (s *Server) createRobot(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	s.recordAdmin(c, "robot.create", r.Name)
+	s.recordAdmin(c, "robot.create", robotTarget(r))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(robotCreated{Robot: r, Secret: string(secret)})
 }
@@ -103,7 +103,7 @@ func (s *Server) updateRobot(c *fiber.Ctx) error {
 	if err := s.auth.Service.SetRobotDisabled(c.UserContext(), r.Name, req.Disabled); err != nil {
 		return err
 	}
-	s.recordAdmin(c, "robot.update", r.Name)
+	s.recordAdmin(c, "robot.update", robotTarget(r))
 	r.Disabled = req.Disabled
 	return c.JSON(r)
 }
@@ -116,6 +116,15 @@ func (s *Server) deleteRobot(c *fiber.Ctx) error {
 	if err := s.auth.Service.DeleteRobot(c.UserContext(), r.Name); err != nil {
 		return err
 	}
-	s.recordAdmin(c, "robot.delete", r.Name)
+	s.recordAdmin(c, "robot.delete", robotTarget(r))
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// robotTarget names a robot in the audit log under its project, so that the project's
+// audit log shows changes of its robots.
+func robotTarget(r auth.Robot) string {
+	if r.Project == "" {
+		return r.Name
+	}
+	return r.Project + "/" + r.Name
 }

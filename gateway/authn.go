@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"berth.dev/berth/auth"
+	"berth.dev/berth/registry"
 )
 
 // Auth is the access control a Server enforces on /v2/ and /api/v1, and the token
@@ -133,4 +134,7 @@ func principal(c *fiber.Ctx) auth.Principal {
 // withActor puts the caller into the request's context for the registry's events.
 func withActor(c *fiber.Ctx, p auth.Principal) {
 	c.Locals(principalLocal, p)
+	c.SetUserContext(registry.WithActor(c.UserContext(), registry.Actor{
+		Name: p.Name, Kind: p.Kind.String(), Addr: c.IP(),
+	}))
 }

@@ -19,6 +19,15 @@ func (s *Server) getBlob(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return err
 	}
+	if c.Method() == fiber.MethodGet {
+		redirect, err := s.reg.BlobURL(c.UserContext(), d)
+		if err != nil {
+			return err
+		}
+		if redirect != "" {
+			return c.Redirect(redirect, fiber.StatusTemporaryRedirect)
+		}
+	}
 	c.Set("Docker-Content-Digest", d.String())
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
 	c.Set(fiber.HeaderContentType, fiber.MIMEOctetStream)

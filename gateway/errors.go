@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"berth.dev/berth/auth"
+	"berth.dev/berth/kvnode"
 	"berth.dev/berth/policies"
 	"berth.dev/berth/registry"
 )
@@ -38,7 +39,10 @@ var errorTable = []struct {
 	{registry.ErrSizeInvalid, apiError{"SIZE_INVALID", fiber.StatusBadRequest}},
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{registry.ErrStorageUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{kvnode.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
+	{registry.ErrQuotaExceeded, apiError{"DENIED", fiber.StatusForbidden}},
 	{errUnauthorized, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
 	{errInsufficientScope, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
 	{errMalformedAuth, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},

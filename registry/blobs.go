@@ -43,9 +43,23 @@ func (r *Registry) OpenBlob(
 		return nil, 0, fmt.Errorf("%w: %s (linked but missing from storage)", ErrBlobUnknown, d)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return nil, 0, putErr(err)
 	}
 	return rc, size, nil
+}
+
+// BlobURL returns a URL from which the client reads blob d straight from
+// storage, or "" when redirects are off or the driver cannot presign.
+func (r *Registry) BlobURL(ctx context.Context, d digest.Digest) (string, error) {
+	red, ok := r.blobs.(storage.Redirector)
+	if !ok || r.opts.RedirectTTL <= 0 {
+		return "", nil
+	}
+	u, err := red.BlobURL(ctx, d, r.opts.RedirectTTL)
+	if err != nil {
+		return "", putErr(err)
+	}
+	return u, nil
 }
 
 // DeleteBlob unlinks blob d from repo. The bytes stay in storage for other
@@ -59,8 +73,8 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 			return err
 		}
 		tx.Delete(blobKey(repo, d))
-		r.putEvent(tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
-		return nil
+		r.putEvent(ctx, tx, Event{Action: ActionDelete, Repository: repo, Digest: d})
+		return dropRef(tx, ProjectOf(repo), d)
 	})
 }
 
@@ -69,8 +83,12 @@ func (r *Registry) DeleteBlob(ctx context.Context, repo string, d digest.Digest)
 func (r *Registry) MountBlob(
 	ctx context.Context, repo, from string, d digest.Digest,
 ) (bool, error) {
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return false, err
+	}
 	mounted := false
-	err := r.update(ctx, func(tx kvnode.Txn) error {
+	err = r.update(ctx, func(tx kvnode.Txn) error {
 		var link blobLink
 		err := txGetJSON(tx, blobKey(from, d), &link)
 		if errors.Is(err, kvnode.ErrNotFound) {
@@ -80,7 +98,9 @@ func (r *Registry) MountBlob(
 		if err != nil {
 			return err
 		}
-		r.linkBlob(tx, repo, d, link.Size)
+		if err := linkBlob(tx, q, repo, d, link.Size); err != nil {
+			return err
+		}
 		mounted = true
 		return nil
 	})
@@ -98,21 +118,28 @@ func (r *Registry) PutBlob(
 		return fmt.Errorf("%w: %s", ErrDigestInvalid, d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
 	}
 	size, err := r.blobs.Stat(ctx, d)
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
+	}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return err
 	}
 	return r.update(ctx, func(tx kvnode.Txn) error {
-		r.linkBlob(tx, repo, d, size)
-		return nil
+		return linkBlob(tx, q, repo, d, size)
 	})
 }
 
-// linkBlob makes blob d visible in repo.
-func (r *Registry) linkBlob(tx kvnode.Txn, repo string, d digest.Digest, size int64) {
-	txPutJSON(tx, blobKey(repo, d), blobLink{Size: size})
+// putErr maps a failure to store or read a blob: storage that cannot be reached is
+// ErrStorageUnavailable, anything else ErrUnavailable.
+func putErr(err error) error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrStorageUnavailable, err)
+	}
+	return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 }
 
 type countingReader struct {

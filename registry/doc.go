@@ -10,7 +10,13 @@
 //     so any process over the same metadata and storage continues any upload.
 //  3. Atomicity: a manifest push or delete commits its tag, referrer index and event
 //     in one metadata transaction; nothing is half visible.
+//  4. Quotas: every link and unlink of a blob or manifest updates its project's usage
+//     (unique bytes) in the same transaction; a link past the project's quota fails
+//     with ErrQuotaExceeded and changes nothing.
 //
-// A caller creates one Registry with New, calls Start to clean up what a crash left
-// and to begin flushing pull events, and Close at shutdown.
+// A caller creates one Registry with New, calls Start to migrate the keyspace, clean
+// up what a crash left and begin flushing pull events, and Close at shutdown. The
+// gateway puts the authenticated caller in each request's context with WithActor, so
+// that the events of the audit log name who did what and from where; admin changes
+// are recorded with RecordAdmin and read back with Audit.
 package registry

@@ -22,7 +22,11 @@ var (
 	ErrSizeInvalid         = errors.New("provided length did not match content length")
 	ErrUnsupported         = errors.New("the operation is unsupported")
 	ErrUnavailable         = errors.New("service unavailable, try again")
+	ErrStorageUnavailable  = errors.New("blob storage unavailable, try again")
 	ErrDenied              = errors.New("requested access to the resource is denied")
+	// ErrQuotaExceeded reports a link that would take a project past its quota; the
+	// wrapping error names the project, its quota and its usage.
+	ErrQuotaExceeded = errors.New("registry: quota exceeded")
 )
 
 // RangeError reports a chunk that does not start where the upload ends.

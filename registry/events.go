@@ -18,8 +18,8 @@ const (
 	ActionDelete = "delete"
 )
 
-// Event is one entry of the durable event queue (keys "event/..."), read by later
-// consumers such as scanning and replication.
+// Event is one entry of the durable event queue and audit log (keys "event/..."),
+// read by Audit and by later consumers such as scanning and replication.
 type Event struct {
 	Action     string        `json:"action"`
 	Repository string        `json:"repository"`
@@ -30,10 +30,21 @@ type Event struct {
 	// within one flush interval are recorded once); 0 for other actions.
 	Count int       `json:"count,omitempty"`
 	Time  time.Time `json:"time"`
+	// Actor, ActorKind and Addr name who caused the event (see Actor); empty for
+	// internal work.
+	Actor     string `json:"actor"`
+	ActorKind string `json:"actor_kind"`
+	Addr      string `json:"addr"`
+	// Target is what an admin event changed (a project, "project/member", a user);
+	// Detail is a short description of the change. Both are "" for other events.
+	Target string `json:"target,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
-// putEvent appends e inside the transaction of the change it describes.
-func (r *Registry) putEvent(tx kvnode.Txn, e Event) {
+// putEvent appends e inside the transaction of the change it describes, naming
+// the actor of ctx when ctx carries one.
+func (r *Registry) putEvent(ctx context.Context, tx kvnode.Txn, e Event) {
+	e = stamp(ctx, e)
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
@@ -66,13 +77,14 @@ type eventBuffer struct {
 }
 
 type pullKey struct {
-	repo string
-	d    digest.Digest
-	tag  string
+	repo  string
+	d     digest.Digest
+	tag   string
+	actor Actor
 }
 
 func (b *eventBuffer) add(e Event) {
-	k := pullKey{e.Repository, e.Digest, e.Tag}
+	k := pullKey{e.Repository, e.Digest, e.Tag, Actor{e.Actor, e.ActorKind, e.Addr}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pending == nil {
@@ -98,8 +110,9 @@ func (b *eventBuffer) take() []Event {
 	return out
 }
 
-// recordPull buffers a pull event.
-func (r *Registry) recordPull(e Event) {
+// recordPull buffers a pull event; pulls merge per manifest, reference and actor.
+func (r *Registry) recordPull(ctx context.Context, e Event) {
+	e = stamp(ctx, e)
 	e.Action = ActionPull
 	e.Time = time.Now().UTC()
 	r.pulls.add(e)
@@ -109,6 +122,7 @@ func (r *Registry) flushLoop() {
 	t := time.NewTicker(r.opts.EventFlushInterval)
 	defer t.Stop()
 	var lastPrune time.Time
+	lastJanitor := time.Now() // Start ran it
 	for {
 		select {
 		case <-r.stop:
@@ -120,11 +134,12 @@ func (r *Registry) flushLoop() {
 			}
 			if time.Since(lastPrune) > time.Minute {
 				lastPrune = time.Now()
-				if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
-					r.log.Warn("prune events", "err", err)
-				}
-				if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
-					r.log.Warn("prune completed uploads", "err", err)
+				r.prune(ctx)
+			}
+			if time.Since(lastJanitor) > janitorInterval {
+				lastJanitor = time.Now()
+				if err := r.cleanUploads(ctx); err != nil {
+					r.log.Warn("clean uploads", "err", err)
 				}
 			}
 			cancel()
@@ -136,21 +151,19 @@ func (r *Registry) flushLoop() {
 // pull records are best effort, push and delete events are not.
 func (r *Registry) flushPulls(ctx context.Context) error {
 	events := r.pulls.take()
-	for len(events) > 0 {
-		n := min(len(events), maxEventBatch)
-		batch := events[:n]
-		events = events[n:]
-		err := r.update(ctx, func(tx kvnode.Txn) error {
-			for _, e := range batch {
-				r.putEvent(tx, e)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	return r.updateBatches(ctx, len(events), func(tx kvnode.Txn, i int) {
+		r.putEvent(ctx, tx, events[i])
+	})
+}
+
+// prune deletes events past the retention and old markers of completed uploads.
+func (r *Registry) prune(ctx context.Context) {
+	if err := r.pruneEvents(ctx, time.Now().Add(-r.opts.EventRetention)); err != nil {
+		r.log.Warn("prune events", "err", err)
 	}
-	return nil
+	if err := r.pruneCompleted(ctx, time.Now().Add(-completedMarkerTTL)); err != nil {
+		r.log.Warn("prune completed uploads", "err", err)
+	}
 }
 
 // pruneEvents deletes events older than cutoff, oldest first.

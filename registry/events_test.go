@@ -123,7 +123,8 @@ func TestFlushPullsInBatches(t *testing.T) {
 	repo := repoName(t)
 	const pulls = 2*maxEventBatch + 7
 	for i := range pulls {
-		r.recordPull(Event{Repository: repo, Digest: digest.FromString(fmt.Sprint(i))})
+		d := digest.FromString(fmt.Sprint(i))
+		r.recordPull(context.Background(), Event{Repository: repo, Digest: d})
 	}
 	if err := r.flushPulls(context.Background()); err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestPruneEvents(t *testing.T) {
 		err := r.update(ctx, func(tx kvnode.Txn) error {
 			for i := range 50 {
 				at := old.Add(time.Duration(batch*50+i) * time.Second)
-				r.putEvent(tx, Event{Action: ActionPull, Repository: repo, Time: at})
+				r.putEvent(ctx, tx, Event{Action: ActionPull, Repository: repo, Time: at})
 			}
 			return nil
 		})
@@ -157,7 +158,7 @@ func TestPruneEvents(t *testing.T) {
 		}
 	}
 	err := r.update(ctx, func(tx kvnode.Txn) error {
-		r.putEvent(tx, Event{Action: ActionPush, Repository: repo})
+		r.putEvent(ctx, tx, Event{Action: ActionPush, Repository: repo})
 		return nil
 	})
 	if err != nil {

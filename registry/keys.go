@@ -13,8 +13,10 @@ const (
 	prefixCatalog = "catalog/"
 	prefixUpload  = "upload/"
 	prefixEvent   = "event/"
+	prefixUsage   = "quota/usage/"
+	prefixRef     = "quota/ref/"
 	keySchema     = "meta/schema"
-	schemaVersion = "1"
+	schemaVersion = "2"
 )
 
 func repoPrefix(repo string) string { return "repo/" + repo + "!" }
@@ -37,6 +39,15 @@ func referrerPrefix(repo string, subject digest.Digest) string {
 
 func referrerKey(repo string, subject, d digest.Digest) string {
 	return referrerPrefix(repo, subject) + d.String()
+}
+
+// Project names never contain '/', so "quota/ref/<project>/" prefixes never overlap.
+func usageKey(project string) string { return prefixUsage + project }
+
+func usageRefPrefix(project string) string { return prefixRef + project + "/" }
+
+func usageRefKey(project string, d digest.Digest) string {
+	return usageRefPrefix(project) + d.String()
 }
 
 func uploadKey(id string) string { return prefixUpload + id }

@@ -80,11 +80,18 @@ func (r *Registry) PutManifest(
 		MediaType: m.MediaType, Size: int64(len(body)), ArtifactType: m.artifactType(),
 		Subject: m.subjectDigest(),
 	}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return Manifest{}, err
+	}
 	err = r.update(ctx, func(tx kvnode.Txn) error {
 		if err := checkReferences(tx, repo, m); err != nil {
 			return err
 		}
-		r.commitManifest(tx, repo, tags, d, rec, referrerAnnotations(m.Annotations))
+		if err := countManifest(tx, q, repo, d, rec.Size); err != nil {
+			return err
+		}
+		r.commitManifest(ctx, tx, repo, tags, d, rec, referrerAnnotations(m.Annotations))
 		return nil
 	})
 	if err != nil {
@@ -167,8 +174,8 @@ func checkReferences(tx kvnode.Txn, repo string, m *manifestJSON) error {
 
 // commitManifest writes the manifest's records and its push event.
 func (r *Registry) commitManifest(
-	tx kvnode.Txn, repo string, tags []string, d digest.Digest, rec manifestRecord,
-	annotations map[string]string,
+	ctx context.Context, tx kvnode.Txn, repo string, tags []string, d digest.Digest,
+	rec manifestRecord, annotations map[string]string,
 ) {
 	txPutJSON(tx, manifestKey(repo, d), rec)
 	for _, tag := range tags {
@@ -181,7 +188,7 @@ func (r *Registry) commitManifest(
 		})
 	}
 	tx.Put(catalogKey(repo), []byte("{}"))
-	r.putEvent(tx, Event{
+	r.putEvent(ctx, tx, Event{
 		Action: ActionPush, Repository: repo, Digest: d, Tag: strings.Join(tags, ","),
 		MediaType: rec.MediaType,
 	})
@@ -233,7 +240,9 @@ func (r *Registry) GetManifest(
 	if err != nil {
 		return Manifest{}, nil, err
 	}
-	r.recordPull(Event{Repository: repo, Digest: m.Digest, Tag: ref.Tag, MediaType: m.MediaType})
+	r.recordPull(ctx, Event{
+		Repository: repo, Digest: m.Digest, Tag: ref.Tag, MediaType: m.MediaType,
+	})
 	return m, body, nil
 }
 
@@ -285,8 +294,8 @@ func (r *Registry) DeleteManifest(ctx context.Context, repo string, ref Referenc
 		if rec.Subject != "" {
 			tx.Delete(referrerKey(repo, rec.Subject, ref.Digest))
 		}
-		r.putEvent(tx, Event{Action: ActionDelete, Repository: repo, Digest: ref.Digest})
-		return nil
+		r.putEvent(ctx, tx, Event{Action: ActionDelete, Repository: repo, Digest: ref.Digest})
+		return dropRef(tx, ProjectOf(repo), ref.Digest)
 	})
 }
 
@@ -297,7 +306,9 @@ func (r *Registry) deleteTag(ctx context.Context, repo, tag string) error {
 			return unknownManifest(err, Reference{Tag: tag})
 		}
 		tx.Delete(tagKey(repo, tag))
-		r.putEvent(tx, Event{Action: ActionDelete, Repository: repo, Digest: t.Digest, Tag: tag})
+		r.putEvent(ctx, tx, Event{
+			Action: ActionDelete, Repository: repo, Digest: t.Digest, Tag: tag,
+		})
 		return nil
 	})
 }

@@ -27,9 +27,16 @@ type Options struct {
 	// Admission, when set, is asked before every manifest push, manifest GET and
 	// delete. Nil allows everything.
 	Admission Admission
+	// Quotas, when set, gives each project's storage quota, enforced when a blob or
+	// a manifest is linked. Nil means no quotas; usage is counted either way.
+	Quotas QuotaSource
 	// ManifestCacheBytes bounds the in-process cache of manifest bodies, which are
 	// immutable by digest. Zero means 64 MiB; negative turns the cache off.
 	ManifestCacheBytes int64
+	// RedirectTTL, when positive and the blob driver can presign URLs, makes blob
+	// GETs answer with a redirect to a URL of the storage valid this long. Zero
+	// serves every blob through the gateway.
+	RedirectTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -98,20 +105,27 @@ func (r *Registry) Close() error {
 	return r.flushPulls(ctx)
 }
 
-// migrate records the schema version; version 1 needs no data migration.
+// migrate brings the keyspace to schemaVersion: a new store gets it at once; a
+// store of version 1 gets the usage of every project counted first (idempotent, so
+// a crash midway repeats it at the next start).
 func (r *Registry) migrate(ctx context.Context) error {
-	return r.update(ctx, func(tx kvnode.Txn) error {
-		v, err := tx.Get(keySchema)
-		switch {
-		case errors.Is(err, kvnode.ErrNotFound):
-			tx.Put(keySchema, []byte(schemaVersion))
-			return nil
-		case err != nil:
-			return err
-		case string(v) != schemaVersion:
-			return fmt.Errorf("registry: metadata schema %q is newer than this Berth (%s)",
-				v, schemaVersion)
+	v, err := r.store.Get(ctx, keySchema)
+	switch {
+	case errors.Is(err, kvnode.ErrNotFound):
+	case err != nil:
+		return storeErr(err)
+	case string(v) == schemaVersion:
+		return nil
+	case string(v) != "1":
+		return fmt.Errorf("registry: metadata schema %q is newer than this Berth (%s)",
+			v, schemaVersion)
+	default:
+		if err := r.countExistingUsage(ctx); err != nil {
+			return fmt.Errorf("registry: migrate to schema %s: %w", schemaVersion, err)
 		}
+	}
+	return r.update(ctx, func(tx kvnode.Txn) error {
+		tx.Put(keySchema, []byte(schemaVersion))
 		return nil
 	})
 }
@@ -119,6 +133,24 @@ func (r *Registry) migrate(ctx context.Context) error {
 // update runs a store transaction and maps store errors to domain errors.
 func (r *Registry) update(ctx context.Context, fn func(tx kvnode.Txn) error) error {
 	return storeErr(r.store.Update(ctx, fn))
+}
+
+// updateBatches runs fn for i from 0 to n-1 in transactions of at most
+// maxEventBatch calls each, within etcd's default limit of operations per txn.
+func (r *Registry) updateBatches(ctx context.Context, n int, fn func(tx kvnode.Txn, i int)) error {
+	for start := 0; start < n; start += maxEventBatch {
+		end := min(start+maxEventBatch, n)
+		err := r.update(ctx, func(tx kvnode.Txn) error {
+			for i := start; i < end; i++ {
+				fn(tx, i)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // getJSON reads key into v; it returns kvnode.ErrNotFound when the key is missing.

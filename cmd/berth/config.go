@@ -34,8 +34,12 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// Uploads tunes blob upload sessions.
 	Uploads UploadsConfig `yaml:"uploads"`
+	// Audit tunes the audit log (the registry's event log).
+	Audit AuditConfig `yaml:"audit"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Storage selects where blobs live.
+	Storage StorageConfig `yaml:"storage"`
 	// Auth configures authentication and the token service.
 	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
@@ -75,6 +79,12 @@ type UploadsConfig struct {
 	TTL time.Duration `yaml:"ttl"`
 }
 
+// AuditConfig tunes the audit log.
+type AuditConfig struct {
+	// Retention is how long events (pushes, pulls, deletes, admin changes) are kept.
+	Retention time.Duration `yaml:"retention"`
+}
+
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
 	return Config{
@@ -83,8 +93,12 @@ func DefaultConfig() Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		Uploads:   UploadsConfig{TTL: 24 * time.Hour},
+		Audit:     AuditConfig{Retention: 7 * 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
-		Auth:      AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
+		Storage: StorageConfig{
+			Driver: "filesystem", RedirectTTL: 10 * time.Minute, S3: S3Config{TLS: true},
+		},
+		Auth: AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
 	}
 }
 
@@ -108,10 +122,13 @@ func (c Config) Validate() error {
 	if c.Auth.TokenTTL <= 0 || c.Auth.TokenTTL > auth.MaxTokenTTL {
 		return fmt.Errorf("auth.token_ttl must be in (0, %v]", auth.MaxTokenTTL)
 	}
+	if c.Audit.Retention <= 0 {
+		return errors.New("audit.retention must be positive")
+	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")
 	}
-	return nil
+	return c.Storage.validate()
 }
 
 func parseLevel(s string) (slog.Level, error) {

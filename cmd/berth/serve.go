@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,7 +19,6 @@ import (
 	"berth.dev/berth/gateway"
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
-	"berth.dev/berth/storage"
 )
 
 func serveCmd() *cobra.Command {
@@ -82,8 +82,8 @@ func newLogger(cfg Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// serve runs the gateway, an embedded metadata member and filesystem storage until
-// ctx ends.
+// serve runs the gateway with the configured metadata store (an embedded member by
+// default) and blob storage until ctx ends.
 func serve(ctx context.Context, cfg Config) error {
 	log := newLogger(cfg)
 	dataDir, err := filepath.Abs(cfg.DataDir)
@@ -98,7 +98,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer store.Close()
-	blobs, err := storage.NewFilesystem(filepath.Join(dataDir, "storage"))
+	blobs, err := openBlobs(ctx, cfg.Storage, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -112,8 +112,16 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer pol.stop()
+	access, err := startAuth(ctx, cfg, store, dataDir, log)
+	if err != nil {
+		return err
+	}
 	adm := &admission{e: pol.engine, blobs: blobs}
-	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, Admission: adm}
+	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
+		Quotas: quotas{access.Service}, Admission: adm}
+	if cfg.Storage.Redirect {
+		opts.RedirectTTL = cfg.Storage.RedirectTTL
+	}
 	reg := registry.New(store, blobs, log, opts)
 	adm.reg = reg
 	if err := reg.Start(ctx); err != nil {
@@ -122,10 +130,6 @@ func serve(ctx context.Context, cfg Config) error {
 	defer reg.Close()
 	pol.run(ctx, store, adm, log)
 	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
-	access, err := startAuth(ctx, cfg, store, dataDir, log)
-	if err != nil {
-		return err
-	}
 	gcfg := gateway.Config{Auth: access, Policies: pol.catalog}
 	return runGateway(ctx, cfg.Addr, dataDir, reg, gcfg, log)
 }
@@ -150,6 +154,18 @@ func startAuth(
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return &gateway.Auth{Service: svc, Issuer: iss, Realm: cfg.Auth.Realm}, nil
+}
+
+// quotas reads the registry's project quotas from the projects of the auth room.
+type quotas struct{ svc *auth.Service }
+
+// Quota implements registry.QuotaSource; a project that does not exist has none.
+func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
+	p, err := q.svc.Project(ctx, project)
+	if errors.Is(err, auth.ErrProjectNotFound) || errors.Is(err, auth.ErrInvalidName) {
+		return 0, nil
+	}
+	return p.QuotaBytes, err
 }
 
 func runGateway(

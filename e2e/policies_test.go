@@ -2,13 +2,11 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,54 +17,25 @@ import (
 // made through the admin API (a Watch event, then binding the plugin).
 const followTimeout = time.Minute
 
-// admin is the bootstrap admin of a server under test, logged in for crane.
-type admin struct {
-	s        *server
-	password string
-}
-
-// loginMu serializes logins: they rewrite the clients' one shared config file.
-var loginMu sync.Mutex
-
-// loginAdmin reads the generated admin password and logs crane in with it.
-func loginAdmin(t *testing.T, s *server, dir, crane string) *admin {
-	t.Helper()
-	pw := strings.TrimSpace(string(readFile(t, filepath.Join(s.dataDir, "admin-password"))))
-	loginMu.Lock()
-	defer loginMu.Unlock()
-	run(t, dir, crane, "auth", "login", s.addr, "-u", "admin", "-p", pw)
-	return &admin{s: s, password: pw}
-}
-
-// createProject creates a project through the admin API.
-func (a *admin) createProject(t *testing.T, name string) {
-	t.Helper()
-	basic := base64.StdEncoding.EncodeToString([]byte("admin:" + a.password))
-	r := a.s.do(t, "POST", "/api/v1/projects", []byte(`{"name":"`+name+`"}`),
-		"Authorization", "Basic "+basic, "Content-Type", "application/json")
-	if r.status != 201 {
-		t.Fatalf("create project %s: %v", name, r)
-	}
-}
-
-// berth runs a berth admin command against the server's admin API and returns
-// its combined output and error.
-func (a *admin) berth(t *testing.T, args ...string) (string, error) {
+// berth runs a berth admin command against s's admin API as the tests' admin
+// and returns its combined output and error.
+func berth(t *testing.T, s *server, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, target.bin, args...)
-	cmd.Env = append(os.Environ(), "BERTH_SERVER=http://"+a.s.addr, "BERTH_USER=admin",
-		"BERTH_PASSWORD="+a.password)
+	cmd.Env = append(os.Environ(), "BERTH_CONFIG_DIR="+t.TempDir(),
+		"BERTH_URL=http://"+s.addr, "BERTH_USERNAME="+adminUser,
+		"BERTH_PASSWORD="+adminPassword)
 	t.Logf("$ berth %s", strings.Join(args, " "))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
 // mustBerth is berth that fails the test when the command fails.
-func (a *admin) mustBerth(t *testing.T, args ...string) string {
+func mustBerth(t *testing.T, s *server, args ...string) string {
 	t.Helper()
-	out, err := a.berth(t, args...)
+	out, err := berth(t, s, args...)
 	if err != nil {
 		t.Fatalf("berth %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -74,9 +43,9 @@ func (a *admin) mustBerth(t *testing.T, args ...string) string {
 }
 
 // attach attaches a policy and returns its ID.
-func (a *admin) attach(t *testing.T, args ...string) string {
+func attach(t *testing.T, s *server, args ...string) string {
 	t.Helper()
-	out := a.mustBerth(t, append([]string{"policy", "attach"}, args...)...)
+	out := mustBerth(t, s, append([]string{"policy", "attach"}, args...)...)
 	id, _, ok := strings.Cut(strings.TrimPrefix(out, "attached "), ":")
 	if !ok {
 		t.Fatalf("attach printed %q, want the binding's ID", out)
@@ -112,16 +81,14 @@ func TestPolicyDeniesPush(t *testing.T) {
 	writeFile(t, config, []byte(`policies:
   - plugin: deny-tags
     hook: push
-    scope: library
+    scope: team
     config: {patterns: ["latest"]}
   - plugin: tag-immutability
     hook: push
-    scope: library
+    scope: team
     config: {patterns: ["v*"]}
 `))
 	s := startServerWith(t, "--config", config)
-	a := loginAdmin(t, s, work, crane)
-	a.createProject(t, "other")
 	push := func(ref string) (string, error) {
 		writeFile(t, filepath.Join(work, "layer.tar"),
 			tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
@@ -130,10 +97,10 @@ func TestPolicyDeniesPush(t *testing.T) {
 		return out + errOut, err
 	}
 
-	if out, err := push("library/app:v1"); err != nil {
+	if out, err := push("team/app:v1"); err != nil {
 		t.Fatalf("push of v1: %v\n%s", err, out)
 	}
-	out, err := push("library/app:latest")
+	out, err := push("team/app:latest")
 	if err == nil {
 		t.Fatal("push of latest succeeded; the policy should refuse it")
 	}
@@ -142,15 +109,15 @@ func TestPolicyDeniesPush(t *testing.T) {
 			t.Errorf("crane's error does not show %q:\n%s", want, out)
 		}
 	}
-	v1 := run(t, work, crane, "--insecure", "digest", s.ref("library/app:v1"))
-	out, err = push("library/app:v1")
+	v1 := run(t, work, crane, "--insecure", "digest", s.ref("team/app:v1"))
+	out, err = push("team/app:v1")
 	if err == nil || !strings.Contains(out, "DENIED") || !strings.Contains(out, "immutable") {
 		t.Errorf("moving v1: %v, want DENIED by tag-immutability:\n%s", err, out)
 	}
-	if now := run(t, work, crane, "--insecure", "digest", s.ref("library/app:v1")); now != v1 {
+	if now := run(t, work, crane, "--insecure", "digest", s.ref("team/app:v1")); now != v1 {
 		t.Errorf("v1 moved from %s to %s", v1, now)
 	}
-	tags := run(t, work, crane, "--insecure", "ls", s.ref("library/app"))
+	tags := run(t, work, crane, "--insecure", "ls", s.ref("team/app"))
 	if strings.TrimSpace(tags) != "v1" {
 		t.Errorf("tags after the refused push: %q, want only v1", tags)
 	}
@@ -177,33 +144,32 @@ func TestPoliciesThroughTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t)
-	a := loginAdmin(t, s, work, crane)
 	push := func() error {
 		// New content each time: crane skips a push of a manifest the tag already has.
 		writeFile(t, filepath.Join(work, "layer.tar"),
 			tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
 		out, errOut, err := runErr(t, work, crane, "--insecure", "append", "--oci-empty-base",
-			"-f", "layer.tar", "-t", s.ref("library/app:latest"))
+			"-f", "layer.tar", "-t", s.ref("team/app:latest"))
 		return outcome(err, out+errOut)
 	}
 	pull := func() error {
 		out, errOut, err := runErr(t, work, crane, "--insecure", "manifest",
-			s.ref("library/app:latest"))
+			s.ref("team/app:latest"))
 		return outcome(err, out+errOut)
 	}
 	if err := push(); err != nil {
 		t.Fatalf("push before any policy: %v", err)
 	}
 
-	out := a.mustBerth(t, "plugin", "install", "--name", "signed", module)
+	out := mustBerth(t, s, "plugin", "install", "--name", "signed", module)
 	if !strings.Contains(out, "installed signed sha256:") {
 		t.Errorf("install printed %q", out)
 	}
-	pushID := a.attach(t, "--plugin", "deny-tags", "--hook", "push", "--scope", "library",
+	pushID := attach(t, s, "--plugin", "deny-tags", "--hook", "push", "--scope", "team",
 		"--config", `{"patterns":["latest"]}`)
-	pullID := a.attach(t, "--plugin", "signed", "--hook", "pull", "--scope", "library",
+	pullID := attach(t, s, "--plugin", "signed", "--hook", "pull", "--scope", "team",
 		"--grant", "referrers", "--config", `{"artifact_type":"application/vnd.example.sig"}`)
-	list := a.mustBerth(t, "policy", "list")
+	list := mustBerth(t, s, "policy", "list")
 	if !strings.Contains(list, pushID) || !strings.Contains(list, pullID) {
 		t.Errorf("policy list does not show both bindings:\n%s", list)
 	}
@@ -211,8 +177,8 @@ func TestPoliciesThroughTheAPI(t *testing.T) {
 	wantDenied(t, "push", push, "deny-tags", `tag "latest" may not be pushed`)
 	wantDenied(t, "pull", pull, "signed", "sign it first")
 
-	a.mustBerth(t, "policy", "detach", pushID)
-	a.mustBerth(t, "policy", "detach", pullID)
+	mustBerth(t, s, "policy", "detach", pushID)
+	mustBerth(t, s, "policy", "detach", pullID)
 	if err := eventually(push); err != nil {
 		t.Errorf("push after detaching: %v", err)
 	}
@@ -227,7 +193,6 @@ func TestPolicyAttachRefusals(t *testing.T) {
 	if target.kind != "berth" {
 		t.Skipf("policies are Berth's, not %s's", target.kind)
 	}
-	crane := tool(t, "crane")
 	t.Parallel()
 	work := t.TempDir()
 	module := filepath.Join(work, "badabi.wasm")
@@ -236,7 +201,6 @@ func TestPolicyAttachRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t)
-	a := loginAdmin(t, s, work, crane)
 	tests := []struct {
 		name string
 		args []string
@@ -250,7 +214,7 @@ func TestPolicyAttachRefusals(t *testing.T) {
 			"--config", `{"patterns":["x"]}`}, "has no pull hook"},
 	}
 	for _, tt := range tests {
-		out, err := a.berth(t, tt.args...)
+		out, err := berth(t, s, tt.args...)
 		if err == nil || !strings.Contains(out, tt.want) {
 			t.Errorf("%s: %v, output %q, want an error showing %q", tt.name, err, out, tt.want)
 		}
@@ -258,7 +222,7 @@ func TestPolicyAttachRefusals(t *testing.T) {
 			t.Errorf("%s: %d lines, want one:\n%s", tt.name, n+1, out)
 		}
 	}
-	if list := a.mustBerth(t, "policy", "list"); strings.Count(list, "\n") != 1 {
+	if list := mustBerth(t, s, "policy", "list"); strings.Count(list, "\n") != 1 {
 		t.Errorf("refused attaches left bindings:\n%s", list)
 	}
 }
@@ -307,19 +271,18 @@ func TestAfterPushHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startServer(t)
-	a := loginAdmin(t, s, work, crane)
-	a.mustBerth(t, "plugin", "install", "--name", "log-pushes", module)
-	if out, err := a.berth(t, "policy", "attach", "--plugin", "log-pushes", "--hook",
+	mustBerth(t, s, "plugin", "install", "--name", "log-pushes", module)
+	if out, err := berth(t, s, "policy", "attach", "--plugin", "log-pushes", "--hook",
 		"after-push", "--config", "{}"); err == nil {
 		t.Errorf("attach without granting log succeeded: %s", out)
 	}
-	a.attach(t, "--plugin", "log-pushes", "--hook", "after-push", "--grant", "log",
+	attach(t, s, "--plugin", "log-pushes", "--hook", "after-push", "--grant", "log",
 		"--config", "{}")
 	writeFile(t, filepath.Join(work, "layer.tar"),
 		tarFile(t, "berth/policy.bin", randomBytes(t, 4<<10)))
 	run(t, work, crane, "--insecure", "append", "--oci-empty-base", "-f", "layer.tar",
-		"-t", s.ref("library/app:v1"))
-	if err := s.waitLog("pushed library/app:v1@sha256:", followTimeout); err != nil {
+		"-t", s.ref("team/app:v1"))
+	if err := s.waitLog("pushed team/app:v1@sha256:", followTimeout); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -21,31 +21,33 @@ import (
 // catalogClient is what the plugin and policy commands ask of a registry.
 type catalogClient = policies.Admin
 
-// catalogFlags say how to reach the plugin catalog: through the admin API of a
-// gateway (--server), or directly through the metadata store and blob storage of
-// a deployment (--data-dir or --endpoints).
+// catalogFlags say how to reach the plugin catalog: through the admin API with
+// the credentials of `berth login` (the default), or directly through the
+// metadata store and filesystem storage of a deployment (--data-dir or
+// --endpoints), for operators on the machine.
 type catalogFlags struct {
 	clientFlags
-	storageDir   string
-	server, user string
+	storageDir string
 }
 
 func (c *catalogFlags) register(cmd *cobra.Command) {
-	c.clientFlags.register(cmd)
 	fl := cmd.Flags()
+	fl.StringVar(&c.endpoints, "endpoints", "",
+		"instead of the admin API: client URLs of the metadata cluster")
+	fl.StringVar(&c.dataDir, "data-dir", "",
+		"instead of the admin API: the data directory of a running `berth serve`")
+	fl.StringVar(&c.tls.CertFile, "cert-file", "", "with --endpoints: client TLS certificate")
+	fl.StringVar(&c.tls.KeyFile, "key-file", "", "with --endpoints: client TLS key")
+	fl.StringVar(&c.tls.CAFile, "ca-file", "", "with --endpoints: CA of the cluster")
 	fl.StringVar(&c.storageDir, "storage", "",
-		"filesystem blob storage (default: <data-dir>/storage)")
-	fl.StringVar(&c.server, "server", os.Getenv("BERTH_SERVER"),
-		"gateway URL: use its admin API (BERTH_SERVER)")
-	fl.StringVar(&c.user, "user", os.Getenv("BERTH_USER"),
-		"with --server: user name (BERTH_USER); the password is read from BERTH_PASSWORD")
+		"with --endpoints: filesystem blob storage (default: <data-dir>/storage)")
 }
 
 // open connects to the catalog; close releases it.
 func (c *catalogFlags) open(ctx context.Context) (catalogClient, func(), error) {
-	if c.server != "" {
-		a, err := newAPICatalog(c.server, c.user)
-		return a, func() {}, err
+	if c.endpoints == "" && c.dataDir == "" {
+		api, err := newAPIClient()
+		return apiCatalog{api}, func() {}, err
 	}
 	kv, err := c.dial(ctx)
 	if err != nil {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -331,5 +332,44 @@ func TestPluginTestCommand(t *testing.T) {
 					tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestPolicyScopes checks who may attach where: a maintainer of team may attach and
+// detach in team's scope, not in the system's, and lists only team's bindings.
+func TestPolicyScopes(t *testing.T) {
+	if target.kind != "berth" {
+		t.Skipf("policies are Berth's, not %s's", target.kind)
+	}
+	t.Parallel()
+	s := startServer(t)
+	mustAPI(t, s.addr, "POST", "/api/v1/users",
+		map[string]any{"name": "keeper", "password": "keeper-pw-1"}, 201)
+	mustAPI(t, s.addr, "PUT", "/api/v1/projects/team/members/keeper",
+		map[string]any{"role": "maintainer"}, 200)
+	attachAs := func(user, pw, scope string) reply {
+		return apiCall(t, s.addr, user, pw, "POST", "/api/v1/policies", []byte(
+			`{"plugin":"deny-tags","hook":"push","scope":"`+scope+
+				`","config":{"patterns":["latest"]}}`))
+	}
+	if r := attachAs("keeper", "keeper-pw-1", "system"); r.status != 403 {
+		t.Errorf("maintainer attaching in the system scope: %v, want 403", r)
+	}
+	if r := attachAs("keeper", "keeper-pw-1", "other"); r.status != 403 {
+		t.Errorf("maintainer of team attaching in other: %v, want 403", r)
+	}
+	attachAs(adminUser, adminPassword, "system")
+	r := attachAs("keeper", "keeper-pw-1", "team")
+	var b struct{ ID, Scope string }
+	if r.status != 201 || json.Unmarshal(r.body, &b) != nil || b.Scope != "team" {
+		t.Fatalf("maintainer attaching in team: %v", r)
+	}
+	list := apiCall(t, s.addr, "keeper", "keeper-pw-1", "GET", "/api/v1/policies", nil)
+	if n := strings.Count(string(list.body), `"id"`); n != 1 {
+		t.Errorf("maintainer sees %d bindings, want team's one: %s", n, list.body)
+	}
+	del := apiCall(t, s.addr, "keeper", "keeper-pw-1", "DELETE", "/api/v1/policies/"+b.ID, nil)
+	if del.status != 204 {
+		t.Errorf("maintainer detaching team's binding: %v", del)
 	}
 }

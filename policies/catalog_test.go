@@ -68,7 +68,8 @@ func newReplicas(t *testing.T) *replicas {
 // await waits until e's bindings in force are the IDs want.
 func await(t *testing.T, e *policies.Engine, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	// Generous: under -race on a loaded machine, binding compiles a module for seconds.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		var got []string
 		for _, b := range e.Active() {

@@ -3,11 +3,16 @@ package policies
 import (
 	"context"
 	"time"
+
+	"berth.dev/berth/kvnode"
 )
 
 // followRetry is the pause before watching again after a broken watch or a
-// failed reload.
-const followRetry = time.Second
+// failed reload; rebindRetry, before binding again what could not be bound.
+const (
+	followRetry = time.Second
+	rebindRetry = 30 * time.Second
+)
 
 // Follow keeps the engine's bindings equal to those stored in its catalog until
 // ctx ends: it watches the plugin and binding records (changed through any
@@ -20,19 +25,36 @@ func (e *Engine) Follow(ctx context.Context) {
 	for ctx.Err() == nil {
 		changes := e.cat.kv.Watch(ctx, prefixAll)
 		// Reload after the watch started, so that no change falls in between.
-		e.reload(ctx)
-		for range changes {
-			drain(changes)
-			e.reload(ctx)
-		}
+		e.follow(ctx, changes)
 		sleep(ctx, followRetry)
 	}
 }
 
-// reload reloads, logging a failure (the bindings in force stay).
-func (e *Engine) reload(ctx context.Context) {
-	if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
-		e.log.Warn("policies: reload failed; the bindings in force stay", "err", err)
+// follow reloads now and after each batch of changes until the watch ends. A
+// failed reload is tried again after followRetry, and bindings that could not be
+// bound (a module unreadable for a moment) after rebindRetry, even when nothing
+// changes.
+func (e *Engine) follow(ctx context.Context, changes <-chan kvnode.Change) {
+	var retry <-chan time.Time
+	for {
+		if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("policies: reload failed; the bindings in force stay", "err", err)
+			retry = time.After(followRetry)
+		} else if e.anyFailed() {
+			retry = time.After(rebindRetry)
+		} else {
+			retry = nil
+		}
+		select {
+		case _, ok := <-changes:
+			if !ok {
+				return
+			}
+			drain(changes)
+		case <-retry:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
@@ -57,4 +79,14 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// anyFailed reports whether a binding in force could not be bound.
+func (e *Engine) anyFailed() bool {
+	for _, b := range e.cur.Load().bound {
+		if b.err != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -51,7 +51,7 @@ func (s *Server) apiAuthenticate(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	withActor(c, who.principal)
+	s.withActor(c, who.principal)
 	return c.Next()
 }
 

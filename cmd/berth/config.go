@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"berth.dev/berth/auth"
+	"berth.dev/berth/gateway"
 	"berth.dev/berth/policies"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	KV KVConfig `yaml:"kv"`
 	// Storage selects where blobs live.
 	Storage StorageConfig `yaml:"storage"`
+	// TrustedProxies lists, comma-separated, the addresses and CIDR prefixes of load
+	// balancers whose X-Forwarded-For and X-Forwarded-Proto headers are believed.
+	TrustedProxies string `yaml:"trusted_proxies"`
 	// Auth configures authentication and the token service.
 	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
@@ -121,6 +125,9 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.TokenTTL <= 0 || c.Auth.TokenTTL > auth.MaxTokenTTL {
 		return fmt.Errorf("auth.token_ttl must be in (0, %v]", auth.MaxTokenTTL)
+	}
+	if _, err := gateway.ParseTrustedProxies(splitList(c.TrustedProxies)); err != nil {
+		return err
 	}
 	if c.Audit.Retention <= 0 {
 		return errors.New("audit.retention must be positive")

@@ -17,7 +17,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
-	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd(), auditCmd())
 	root.AddCommand(pluginCmd())
 	root.AddCommand(policyCmd())
 	if err := root.Execute(); err != nil {

@@ -130,8 +130,7 @@ func serve(ctx context.Context, cfg Config) error {
 	defer reg.Close()
 	pol.run(ctx, store, adm, log)
 	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
-	gcfg := gateway.Config{Auth: access, Policies: pol.catalog}
-	return runGateway(ctx, cfg.Addr, dataDir, reg, gcfg, log)
+	return runGateway(ctx, cfg, dataDir, reg, access, pol.catalog, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -169,14 +168,16 @@ func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, gcfg gateway.Config,
-	log *slog.Logger,
+	ctx context.Context, cfg Config, dataDir string, reg *registry.Registry,
+	access *gateway.Auth, policies gateway.PolicyCatalog, log *slog.Logger,
 ) error {
-	l, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := gateway.New(reg, log, gcfg)
+	srv := gateway.New(reg, log, gateway.Config{
+		Auth: access, TrustedProxies: splitList(cfg.TrustedProxies), Policies: policies,
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	srv.SetReady()

@@ -93,6 +93,11 @@ func TestRoleMatrix(t *testing.T) {
 			return apiCall(t, s.addr, u, pw, "PUT", "/api/v1/projects/matrix/members/bystander",
 				[]byte(`{"role":"guest"}`)).status
 		},
+		"manage-policies": func(u, pw, role string) int {
+			return apiCall(t, s.addr, u, pw, "POST", "/api/v1/policies", []byte(
+				`{"plugin":"deny-tags","hook":"push","scope":"matrix",`+
+					`"config":{"patterns":["nope-`+role+`"]}}`)).status
+		},
 		"read-audit-log": func(u, pw, _ string) int {
 			return apiCall(t, s.addr, u, pw, "GET", "/api/v1/audit?project=matrix", nil).status
 		},

@@ -31,6 +31,7 @@ func (s *Server) apiRoutes() {
 	s.projectRoutes(api)
 	s.userRoutes(api)
 	s.robotRoutes(api)
+	s.pluginRoutes(api)
 	api.Get("/audit", s.getAudit)
 	api.Post("/system/token-key/rotate", s.apiRotateKey)
 	api.Use(func(c *fiber.Ctx) error { return errNotFound })

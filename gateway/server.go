@@ -32,16 +32,19 @@ type Config struct {
 	// Auth is the access control to enforce; nil serves everyone everything (tests
 	// of the registry core only: berth serve and berth gateway always set it).
 	Auth *Auth
+	// Policies serves plugins and policy bindings on the admin API; nil answers 501.
+	Policies PolicyCatalog
 }
 
 // Server serves the registry over HTTP.
 type Server struct {
-	app     *fiber.App
-	reg     *registry.Registry
-	log     *slog.Logger
-	auth    *Auth
-	proxies proxies
-	metrics *metrics
+	app      *fiber.App
+	reg      *registry.Registry
+	log      *slog.Logger
+	auth     *Auth
+	proxies  proxies
+	policies PolicyCatalog
+	metrics  *metrics
 	// handlers is built once by New and only read afterwards.
 	handlers map[handlerKey]handlerFunc
 	ready    atomic.Bool
@@ -68,7 +71,8 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 	if cfg.BodyTimeout == 0 {
 		cfg.BodyTimeout = time.Hour
 	}
-	s := &Server{reg: reg, log: log, auth: cfg.Auth, proxies: ps, metrics: newMetrics()}
+	s := &Server{reg: reg, log: log, auth: cfg.Auth, proxies: ps, policies: cfg.Policies,
+		metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
 		// Blob bodies are read from c.Context().RequestBodyStream() as they arrive;
 		// fasthttp then buffers at most 8 KiB of a body before the handler runs.

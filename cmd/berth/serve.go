@@ -107,29 +107,30 @@ func serve(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	engine, stopPolicies, err := startPolicies(ctx, cfg.Policies, dataDir, log)
+	pol, err := startPolicies(ctx, cfg.Policies, dataDir, store, blobs, log)
 	if err != nil {
 		return err
 	}
-	defer stopPolicies()
+	defer pol.stop()
 	access, err := startAuth(ctx, cfg, store, dataDir, log)
 	if err != nil {
 		return err
 	}
+	adm := &admission{e: pol.engine, blobs: blobs}
 	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
-		Quotas: quotas{access.Service}}
+		Quotas: quotas{access.Service}, Admission: adm}
 	if cfg.Storage.Redirect {
 		opts.RedirectTTL = cfg.Storage.RedirectTTL
 	}
-	if engine != nil {
-		opts.Admission = admission{engine}
-	}
 	reg := registry.New(store, blobs, log, opts)
+	adm.reg = reg
 	if err := reg.Start(ctx); err != nil {
 		return err
 	}
 	defer reg.Close()
-	return runGateway(ctx, cfg, dataDir, reg, access, log)
+	pol.run(ctx, store, adm, log)
+	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
+	return runGateway(ctx, cfg, dataDir, reg, access, pol.catalog, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -168,14 +169,14 @@ func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
 
 func runGateway(
 	ctx context.Context, cfg Config, dataDir string, reg *registry.Registry,
-	access *gateway.Auth, log *slog.Logger,
+	access *gateway.Auth, policies gateway.PolicyCatalog, log *slog.Logger,
 ) error {
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := gateway.New(reg, log, gateway.Config{
-		Auth: access, TrustedProxies: splitList(cfg.TrustedProxies),
+		Auth: access, TrustedProxies: splitList(cfg.TrustedProxies), Policies: policies,
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -42,10 +43,22 @@ const (
 
 var errBadHash = errors.New("auth: malformed password hash")
 
+// hashSlots bounds the argon2id computations running at once. Each holds its memory
+// cost (19 MiB by default) while it runs, so a burst of logins, a brute-force attempt
+// included, costs at most this many times that, not one per request.
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// idKey is argon2.IDKey inside a hash slot.
+func idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(pw, salt, time, memory, threads, keyLen)
+}
+
 // hashPassword returns the PHC-format argon2id hash of pw with a random salt.
 func hashPassword(pw Secret, p Argon2Params) string {
 	salt := randomBytes(saltLen)
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	key := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
 		p.Memory, p.Time, p.Threads, enc.EncodeToString(salt), enc.EncodeToString(key))
@@ -69,7 +82,7 @@ func verifyPassword(pw Secret, hash string) (bool, error) {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := idKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // berthCLI runs an admin command of the berth binary with its own credential
@@ -93,7 +94,7 @@ func TestAdminWorkflow(t *testing.T) {
 	}
 	// crane uploaded the image's small config before the refused layer; that blob
 	// fits, so it is stored and counted (docs/api.md, "Quotas").
-	after := projectUsage(t, s.addr, "ci")
+	after := settledUsage(t, s.addr, "ci")
 	if after < before || after > before+1024 {
 		t.Errorf("usage after the refused push: %d, want %d plus at most the config", after, before)
 	}
@@ -116,10 +117,31 @@ func TestAdminWorkflow(t *testing.T) {
 		t.Errorf("disabled robot pulled:\n%s", o)
 	}
 	checkAudit(t, s.addr, robotName)
+	if out := cli("", "audit", "--project", "ci", "--action", "push"); !strings.Contains(out,
+		robotName) || !strings.Contains(out, "ci/app") {
+		t.Errorf("berth audit --project ci --action push:\n%s", out)
+	}
 	cli("", "robot", "delete", robotName)
 	if out := cli("", "robot", "list", "--project", "ci"); strings.Contains(out, robotName) {
 		t.Errorf("robot list after delete: %q", out)
 	}
+}
+
+// settledUsage reads a project's usage once two reads 300 ms apart agree: a client
+// that gave up may still have an upload in flight that completes.
+func settledUsage(t *testing.T, addr, project string) int64 {
+	t.Helper()
+	last := projectUsage(t, addr, project)
+	for range 20 {
+		time.Sleep(300 * time.Millisecond)
+		now := projectUsage(t, addr, project)
+		if now == last {
+			return now
+		}
+		last = now
+	}
+	t.Fatalf("usage of %s never settled", project)
+	return 0
 }
 
 // projectUsage reads a project's usage through the admin API.

@@ -30,7 +30,10 @@ func randomToken(n int) string {
 }
 
 // authEnv is the environment that gives a berth process the tests' admin password.
-func authEnv() []string { return []string{"BERTH_ADMIN_PASSWORD=" + adminPassword} }
+// Debug logging (a line per request) widens what checkLogSecrets searches.
+func authEnv() []string {
+	return []string{"BERTH_ADMIN_PASSWORD=" + adminPassword, "BERTH_LOG_LEVEL=debug"}
+}
 
 // testProjects are the projects the tests push to; prepareRegistry creates them
 // private, except where the test needs anonymous pulls.

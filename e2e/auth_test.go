@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,4 +159,32 @@ func TestAnonymous(t *testing.T) {
 	wantStatus(t, "anonymous token, private pull", r, 401)
 	r = bearer(t, s.addr, tok, "POST", "/v2/library/pub/blobs/uploads/", nil)
 	wantStatus(t, "anonymous token, public push", r, 401)
+	testThrottle(t, s)
+}
+
+// testThrottle guesses a password until the registry locks the name out: then even
+// the right password is refused with 429, on /v2 and at the token endpoint. It locks
+// s's loopback address out, so it comes last.
+func testThrottle(t *testing.T, s *server) {
+	t.Helper()
+	mustAPI(t, s.addr, "POST", "/api/v1/users", map[string]any{
+		"name": "victim", "password": "victim-password-1"}, 201)
+	locked := false
+	for i := 0; i < 20 && !locked; i++ {
+		r := s.do(t, "GET", "/v2/", nil, "Authorization", basic("victim", fmt.Sprint("guess", i)))
+		switch r.status {
+		case http.StatusUnauthorized:
+		case http.StatusTooManyRequests:
+			locked = true
+		default:
+			t.Fatalf("wrong password %d: %v", i, r)
+		}
+	}
+	if !locked {
+		t.Fatal("20 wrong passwords in a row were never throttled")
+	}
+	r := s.do(t, "GET", "/v2/", nil, "Authorization", basic("victim", "victim-password-1"))
+	wantStatus(t, "right password while locked out", r, http.StatusTooManyRequests)
+	r = apiCall(t, s.addr, "victim", "victim-password-1", "GET", "/service/token", nil)
+	wantStatus(t, "token endpoint while locked out", r, http.StatusTooManyRequests)
 }

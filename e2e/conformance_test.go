@@ -82,7 +82,13 @@ type junitSuites struct {
 func TestOCIConformance(t *testing.T) {
 	prog := tool(t, "conformance")
 	t.Parallel()
-	s := startServer(t)
+	runConformance(t, prog, startServer(t))
+}
+
+// runConformance runs the conformance program against s and fails t for each
+// check that failed.
+func runConformance(t *testing.T, prog string, s *server) {
+	t.Helper()
 	work := t.TempDir() // also the working directory: no stray oci-conformance.yaml
 	results := filepath.Join(work, "results")
 

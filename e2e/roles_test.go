@@ -84,9 +84,19 @@ func TestRoleMatrix(t *testing.T) {
 			return s.do(t, "DELETE", "/v2/matrix/app/manifests/"+sha256Digest(m), nil,
 				"Authorization", basic(u, pw)).status
 		},
+		"delete-repository": func(u, pw, role string) int {
+			s.pushImage(t, "matrix/del-"+role, "v1", img)
+			return apiCall(t, s.addr, u, pw, "DELETE",
+				"/api/v1/projects/matrix/repositories/del-"+role, nil).status
+		},
 		"manage-members": func(u, pw, _ string) int {
 			return apiCall(t, s.addr, u, pw, "PUT", "/api/v1/projects/matrix/members/bystander",
 				[]byte(`{"role":"guest"}`)).status
+		},
+		"manage-policies": func(u, pw, role string) int {
+			return apiCall(t, s.addr, u, pw, "POST", "/api/v1/policies", []byte(
+				`{"plugin":"deny-tags","hook":"push","scope":"matrix",`+
+					`"config":{"patterns":["nope-`+role+`"]}}`)).status
 		},
 		"read-audit-log": func(u, pw, _ string) int {
 			return apiCall(t, s.addr, u, pw, "GET", "/api/v1/audit?project=matrix", nil).status

@@ -31,6 +31,7 @@ func (s *Server) apiRoutes() {
 	s.projectRoutes(api)
 	s.userRoutes(api)
 	s.robotRoutes(api)
+	s.pluginRoutes(api)
 	api.Get("/audit", s.getAudit)
 	api.Post("/system/token-key/rotate", s.apiRotateKey)
 	api.Use(func(c *fiber.Ctx) error { return errNotFound })
@@ -50,7 +51,7 @@ func (s *Server) apiAuthenticate(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	withActor(c, who.principal)
+	s.withActor(c, who.principal)
 	return c.Next()
 }
 

@@ -17,6 +17,57 @@ func (s *Server) projectRoutes(api fiber.Router) {
 	api.Get("/projects/:project/members", s.listMembers)
 	api.Put("/projects/:project/members/:user", s.putMember)
 	api.Delete("/projects/:project/members/:user", s.deleteMember)
+	api.Get("/projects/:project/repositories", s.listRepositories)
+	api.Delete("/projects/:project/repositories/*", s.deleteRepository)
+}
+
+// listRepositories lists the repositories of a project in name order.
+func (s *Server) listRepositories(c *fiber.Ctx) error {
+	name := c.Params("project")
+	if err := s.requireProject(c, name, auth.ActionPull); err != nil {
+		return err
+	}
+	after, limit, err := page(c)
+	if err != nil {
+		return err
+	}
+	if after == "" || !strings.HasPrefix(after, name+"/") {
+		after = name + "/"
+	}
+	repos, more, err := s.reg.Catalog(c.UserContext(), after, limit)
+	if err != nil {
+		return err
+	}
+	out := listAnswer[string]{Items: []string{}}
+	for _, r := range repos {
+		if !strings.HasPrefix(r, name+"/") {
+			more = false
+			break
+		}
+		out.Items = append(out.Items, r)
+	}
+	if more && len(out.Items) > 0 {
+		out.Next = out.Items[len(out.Items)-1]
+	}
+	return c.JSON(out)
+}
+
+// deleteRepository deletes a repository with its tags and manifests.
+func (s *Server) deleteRepository(c *fiber.Ctx) error {
+	project := c.Params("project")
+	rest, err := param(c, "*")
+	if err != nil {
+		return err
+	}
+	if err := s.requireProject(c, project, auth.ActionDeleteRepository); err != nil {
+		return err
+	}
+	repo := project + "/" + rest
+	if err := s.reg.DeleteRepository(c.UserContext(), repo); err != nil {
+		return err
+	}
+	s.recordAdmin(c, "repository.delete", repo)
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // projectView is a project as the API shows it: with its storage usage.

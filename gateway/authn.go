@@ -85,7 +85,7 @@ func (s *Server) basicLogin(c *fiber.Ctx, cred string) (auth.Principal, error) {
 	if !ok || name == "" {
 		return auth.Principal{}, errMalformedAuth
 	}
-	return s.auth.Service.Authenticate(c.UserContext(), name, auth.Secret(pw), c.IP())
+	return s.auth.Service.Authenticate(c.UserContext(), name, auth.Secret(pw), s.clientIP(c))
 }
 
 // principalOf names the subject of a verified token. Its rights come from the
@@ -120,7 +120,7 @@ func (s *Server) realm(c *fiber.Ctx) string {
 	if s.auth.Realm != "" {
 		return s.auth.Realm
 	}
-	return c.Protocol() + "://" + c.Hostname() + TokenPath
+	return s.scheme(c) + "://" + c.Hostname() + TokenPath
 }
 
 // principal returns the authenticated caller of c, anonymous when none.
@@ -132,9 +132,9 @@ func principal(c *fiber.Ctx) auth.Principal {
 }
 
 // withActor puts the caller into the request's context for the registry's events.
-func withActor(c *fiber.Ctx, p auth.Principal) {
+func (s *Server) withActor(c *fiber.Ctx, p auth.Principal) {
 	c.Locals(principalLocal, p)
 	c.SetUserContext(registry.WithActor(c.UserContext(), registry.Actor{
-		Name: p.Name, Kind: p.Kind.String(), Addr: c.IP(),
+		Name: p.Name, Kind: p.Kind.String(), Addr: s.clientIP(c),
 	}))
 }

@@ -45,7 +45,7 @@ func (s *Server) authorizeV2(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return s.credentialError(err, "")
 	}
-	withActor(c, who.principal)
+	s.withActor(c, who.principal)
 	switch rt.kind {
 	case routeBase, routeUnknown:
 		if who.principal.Kind == auth.KindAnonymous {

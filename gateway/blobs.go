@@ -19,6 +19,15 @@ func (s *Server) getBlob(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return err
 	}
+	if c.Method() == fiber.MethodGet {
+		redirect, err := s.reg.BlobURL(c.UserContext(), d)
+		if err != nil {
+			return err
+		}
+		if redirect != "" {
+			return c.Redirect(redirect, fiber.StatusTemporaryRedirect)
+		}
+	}
 	c.Set("Docker-Content-Digest", d.String())
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
 	c.Set(fiber.HeaderContentType, fiber.MIMEOctetStream)
@@ -40,13 +49,8 @@ func (s *Server) getBlob(c *fiber.Ctx, rt route) error {
 	if err != nil {
 		return err
 	}
-	// fasthttp copies the stream to its end, then closes it. A whole blob is the
-	// storage's *os.File, which goes out with sendfile (the least server CPU per
-	// byte, docs/benchmarks.md); a range is cut by a limited reader.
-	if partial {
-		rc = newBlobBody(rc, r.length())
-	}
-	c.Context().SetBodyStream(rc, int(r.length()))
+	// fasthttp copies the stream to its end, then closes it.
+	c.Context().SetBodyStream(streamBody(rc, r.length(), !partial), int(r.length()))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"berth.dev/berth/auth"
 	"berth.dev/berth/kvnode"
+	"berth.dev/berth/policies"
 	"berth.dev/berth/registry"
 )
 
@@ -38,6 +39,7 @@ var errorTable = []struct {
 	{registry.ErrSizeInvalid, apiError{"SIZE_INVALID", fiber.StatusBadRequest}},
 	{registry.ErrUnsupported, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 	{registry.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
+	{registry.ErrStorageUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{kvnode.ErrUnavailable, apiError{"UNAVAILABLE", fiber.StatusServiceUnavailable}},
 	{registry.ErrDenied, apiError{"DENIED", fiber.StatusForbidden}},
 	{registry.ErrQuotaExceeded, apiError{"DENIED", fiber.StatusForbidden}},
@@ -69,6 +71,14 @@ var errorTable = []struct {
 	{auth.ErrInvalidPermission, apiError{"INVALID", fiber.StatusBadRequest}},
 	{auth.ErrWeakPassword, apiError{"INVALID", fiber.StatusBadRequest}},
 	{errRangeInvalid, apiError{"BLOB_UPLOAD_INVALID", fiber.StatusRequestedRangeNotSatisfiable}},
+	{policies.ErrInvalid, apiError{"INVALID", fiber.StatusBadRequest}},
+	{policies.ErrBadModule, apiError{"INVALID", fiber.StatusBadRequest}},
+	{policies.ErrNoPlugin, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{policies.ErrNoBinding, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{policies.ErrInUse, apiError{"CONFLICT", fiber.StatusConflict}},
+	{policies.ErrBuiltin, apiError{"CONFLICT", fiber.StatusConflict}},
+	{errModuleTooBig, apiError{"SIZE_INVALID", fiber.StatusRequestEntityTooLarge}},
+	{errNoCatalog, apiError{"UNSUPPORTED", fiber.StatusNotImplemented}},
 	{errNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
 	{errMethod, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 }

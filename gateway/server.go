@@ -26,20 +26,28 @@ type Config struct {
 	// BodyTimeout bounds reading a request's body once its headers are in, so that a
 	// slow client cannot hold a connection forever. Zero means 1 hour.
 	BodyTimeout time.Duration
+	// TrustedProxies are the addresses and CIDR prefixes of load balancers whose
+	// X-Forwarded-For and X-Forwarded-Proto headers are believed (for login
+	// throttling, the audit log and token realms); empty believes none.
+	TrustedProxies []string
 	// Auth is the access control to enforce; nil serves everyone everything (tests
 	// of the registry core only: berth serve and berth gateway always set it).
 	Auth *Auth
+	// Policies serves plugins and policy bindings on the admin API; nil answers 501.
+	Policies PolicyCatalog
 	// P2P, when set, seeds blobs to peer agents (docs/p2p.md).
 	P2P *p2p.Seed
 }
 
 // Server serves the registry over HTTP.
 type Server struct {
-	app     *fiber.App
-	reg     *registry.Registry
-	log     *slog.Logger
-	auth    *Auth
-	metrics *metrics
+	app      *fiber.App
+	reg      *registry.Registry
+	log      *slog.Logger
+	auth     *Auth
+	proxies  proxies
+	policies PolicyCatalog
+	metrics  *metrics
 	// handlers is built once by New and only read afterwards.
 	handlers map[handlerKey]handlerFunc
 	seed     *p2p.Seed // nil without P2P
@@ -49,6 +57,12 @@ type Server struct {
 // New returns a Server for reg. It is not ready (GET /readyz answers 503) until
 // SetReady is called.
 func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
+	ps, err := ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		// Callers validate with ParseTrustedProxies first; believing nobody is safe.
+		log.Error("gateway: trusted proxies ignored", "err", err)
+		ps = nil
+	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 2 * time.Minute
 	}
@@ -61,7 +75,8 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 	if cfg.BodyTimeout == 0 {
 		cfg.BodyTimeout = time.Hour
 	}
-	s := &Server{reg: reg, log: log, auth: cfg.Auth, metrics: newMetrics()}
+	s := &Server{reg: reg, log: log, auth: cfg.Auth, proxies: ps, policies: cfg.Policies,
+		metrics: newMetrics()}
 	s.app = fiber.New(fiber.Config{
 		// Blob bodies are read from c.Context().RequestBodyStream() as they arrive;
 		// fasthttp then buffers at most 8 KiB of a body before the handler runs.
@@ -142,7 +157,7 @@ func (s *Server) logRequest(c *fiber.Ctx) error {
 	}
 	s.log.Debug("request", "method", c.Method(), "path", c.Path(),
 		"status", c.Response().StatusCode(), "duration", time.Since(start),
-		"remote", c.IP())
+		"remote", s.clientIP(c))
 	return nil
 }
 

@@ -48,7 +48,7 @@ func (s *Server) tokenPost(c *fiber.Ctx) error {
 		})
 	}
 	name, pw := c.FormValue("username"), auth.Secret(c.FormValue("password"))
-	p, err := s.auth.Service.Authenticate(c.UserContext(), name, pw, c.IP())
+	p, err := s.auth.Service.Authenticate(c.UserContext(), name, pw, s.clientIP(c))
 	if err != nil {
 		return s.tokenError(c, err)
 	}
@@ -72,7 +72,7 @@ func (s *Server) issue(c *fiber.Ctx, p auth.Principal, params []string, oauth bo
 	if err != nil {
 		return s.tokenError(c, err)
 	}
-	s.log.Debug("token issued", "principal", p, "token", tok, "remote", c.IP())
+	s.log.Debug("token issued", "principal", p, "token", tok, "remote", s.clientIP(c))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if oauth {
 		return c.JSON(fiber.Map{

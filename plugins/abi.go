@@ -14,7 +14,7 @@ const (
 	ABIMajor = 1
 	// ABIMinor is the newest minor version this host provides. The marker function
 	// returns the minor the module needs; a higher one is refused.
-	ABIMinor = 0
+	ABIMinor = 1
 	// HostModule is the import module name of the host functions.
 	HostModule = "berth_v1"
 )

@@ -129,3 +129,32 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestABI10Module loads a module that needs ABI 1.0 into this 1.1 host: it loads,
+// binds and answers, and the fields 1.1 added reach it as unknown members.
+func TestABI10Module(t *testing.T) {
+	h := newHost(t)
+	m, err := h.Load(context.Background(), "abi10", plugin(t, "abi10"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(context.Background())
+	if m.Minor() != 0 {
+		t.Errorf("minor %d, want 0", m.Minor())
+	}
+	b, err := m.Bind(context.Background(), BindingConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(context.Background())
+	req := map[string]any{"repository": "team/app", "tag": "v1",
+		"tag_state": map[string]any{"exists": true, "digest": "sha256:old"}}
+	var d decision
+	if err := b.Call(context.Background(), "push", nil, req, &d); err != nil {
+		t.Fatal(err)
+	}
+	if want := `tag_state={"digest":"sha256:old","exists":true}`; d.Reason != want {
+		t.Errorf("reason %q, want %q", d.Reason, want)
+	}
+	checkPool(t, b)
+}

@@ -30,6 +30,24 @@ func afterHostile(t *testing.T, b *Binding, wantDiscarded uint64) {
 	}
 }
 
+// meanwhile calls hostile's tag through b while eight well-behaved calls run
+// beside it, checks that those are answered, and returns the hostile call's error.
+func meanwhile(t *testing.T, b *Binding, subject Subject, tag string) error {
+	t.Helper()
+	var wg sync.WaitGroup
+	var err error
+	wg.Go(func() { _, err = call(t, b, subject, tag) })
+	for range 8 {
+		wg.Go(func() {
+			if d, err := call(t, b, nil, "ok"); err != nil || !d.Allow {
+				t.Errorf("call beside %s: %+v, %v", tag, d, err)
+			}
+		})
+	}
+	wg.Wait()
+	return err
+}
+
 func TestEndlessLoop(t *testing.T) {
 	// The deadline leaves the other calls room to instantiate their instances, which
 	// under the race detector on a loaded machine takes hundreds of milliseconds.
@@ -63,7 +81,7 @@ func TestEndlessLoop(t *testing.T) {
 
 func TestMemoryBomb(t *testing.T) {
 	b := hostile(t, Limits{MemoryPages: 160})
-	_, err := call(t, b, nil, "bomb")
+	err := meanwhile(t, b, nil, "bomb")
 	if !errors.Is(err, ErrMemoryLimit) {
 		t.Fatalf("bomb: %v, want ErrMemoryLimit", err)
 	}
@@ -72,7 +90,7 @@ func TestMemoryBomb(t *testing.T) {
 
 func TestPanic(t *testing.T) {
 	b := hostile(t, Limits{})
-	_, err := call(t, b, nil, "panic")
+	err := meanwhile(t, b, nil, "panic")
 	var pe *PluginError
 	if !errors.As(err, &pe) || pe.Message != "panic: handler panicked" {
 		t.Fatalf("panic: %v, want the recovered panic as a plugin error", err)
@@ -82,7 +100,7 @@ func TestPanic(t *testing.T) {
 
 func TestCrash(t *testing.T) {
 	b := hostile(t, Limits{})
-	_, err := call(t, b, nil, "crash")
+	err := meanwhile(t, b, nil, "crash")
 	if !errors.Is(err, ErrTrapped) {
 		t.Fatalf("crash: %v, want ErrTrapped", err)
 	}
@@ -91,7 +109,7 @@ func TestCrash(t *testing.T) {
 
 func TestHugeOutput(t *testing.T) {
 	b := hostile(t, Limits{MaxOutputBytes: 64 << 10})
-	_, err := call(t, b, nil, "huge")
+	err := meanwhile(t, b, nil, "huge")
 	if !errors.Is(err, ErrOutputTooLarge) {
 		t.Fatalf("huge: %v, want ErrOutputTooLarge", err)
 	}
@@ -101,7 +119,7 @@ func TestHugeOutput(t *testing.T) {
 func TestCapabilityNotGranted(t *testing.T) {
 	t.Run("used", func(t *testing.T) {
 		b := hostile(t, Limits{})
-		_, err := call(t, b, fakeSubject{manifest: []byte("{}")}, "manifest")
+		err := meanwhile(t, b, fakeSubject{manifest: []byte("{}")}, "manifest")
 		if !errors.Is(err, ErrCapabilityNotGranted) || !strings.Contains(err.Error(), "manifest") {
 			t.Fatalf("manifest: %v, want ErrCapabilityNotGranted naming it", err)
 		}
@@ -146,4 +164,44 @@ func TestWrongABI(t *testing.T) {
 	if n := h.LiveInstances(); n != 0 {
 		t.Errorf("%d instances live", n)
 	}
+}
+
+// TestHostileAtBind misbehaves while a binding validates its configuration: Bind
+// fails, leaves no instance, and the same module binds and answers afterwards.
+func TestHostileAtBind(t *testing.T) {
+	h := newHost(t)
+	m, err := h.Load(context.Background(), "hostile", plugin(t, "hostile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	tests := []struct {
+		misdeed string
+		want    error
+	}{
+		{"bomb", ErrMemoryLimit},
+		{"crash", ErrTrapped},
+		{"panic", ErrInvalidConfig},
+		{"manifest", ErrCapabilityNotGranted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.misdeed, func(t *testing.T) {
+			_, err := m.Bind(context.Background(), BindingConfig{
+				Config: []byte(`{"at_init":"` + tt.misdeed + `"}`),
+				Limits: Limits{MemoryPages: 160},
+			})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Bind: %v, want %v", err, tt.want)
+			}
+			if n := h.LiveInstances(); n != 0 {
+				t.Errorf("%d instances live after the failed Bind", n)
+			}
+		})
+	}
+	b, err := m.Bind(context.Background(), BindingConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(context.Background())
+	afterHostile(t, b, 0)
 }

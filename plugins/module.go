@@ -150,6 +150,9 @@ func (m *Module) Name() string { return m.name }
 // Digest returns the module's digest, "sha256:<hex>".
 func (m *Module) Digest() string { return m.digest }
 
+// Minor returns the ABI minor version the module needs.
+func (m *Module) Minor() uint32 { return m.minor }
+
 // Description returns what the module declared about itself.
 func (m *Module) Description() Description {
 	d := m.desc

@@ -1,7 +1,22 @@
-// Package policies holds Berth's built-in admission policies, compiled to
-// WebAssembly and embedded so that `berth serve` has them without a build step.
+// Package policies binds plugins to the registry's hooks and holds Berth's
+// built-in policies, compiled to WebAssembly and embedded so that `berth serve` has
+// them without a build step.
 //
-// Each policy is an ordinary plugin written with package sdk, in
+// Bindings, in the order a gateway meets them:
+//
+//  1. A Catalog (NewCatalog) keeps installed plugins (modules in blob storage by
+//     digest, records under plugins/module/) and bindings (plugins/binding/) in
+//     metadata; docs/keyspace.md lists the keys. Install refuses a module the host
+//     refuses; Attach refuses a binding the plugin refuses. The admin API and the
+//     CLI call it; authorization is theirs.
+//  2. An Engine (NewEngine) binds the configuration file's bindings and the stored
+//     ones. Run Follow in a goroutine: it watches the records and rebuilds the
+//     bindings at once on every change, keeping the pools of unchanged ones.
+//  3. Push, Pull and Delete decide; a denial wraps ErrDenied with the plugin's
+//     reason. A hook's bindings are asked in parallel; a failing plugin denies
+//     unless its binding fails open. AfterPush calls after-push hooks and only logs.
+//
+// Built-in policies: each is an ordinary plugin written with package sdk, in
 // policies/builtin/<name>, and speaks the plugin ABI like any user's plugin
 // (docs/plugin-abi.md). Its compiled module is committed as policies/wasm/<name>.wasm.
 //

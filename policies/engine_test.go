@@ -18,7 +18,7 @@ func TestEngine(t *testing.T) {
 	e, err := policies.NewEngine(ctx, newHost(t), []policies.BindingSpec{{
 		Plugin: "deny-tags", Hook: policies.HookPush, Scope: "team",
 		Config: map[string]any{"patterns": []string{"latest"}},
-	}}, quiet)
+	}}, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestEngine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := e.Push(ctx, sdk.PushRequest{Repository: tt.repo, Tag: tt.tag})
+			err := e.Push(ctx, sdk.PushRequest{Repository: tt.repo, Tag: tt.tag}, nil)
 			if got := errors.Is(err, policies.ErrDenied); got != tt.denied {
 				t.Fatalf("Push(%s:%s) = %v, want denied %v", tt.repo, tt.tag, err, tt.denied)
 			}
@@ -43,7 +43,7 @@ func TestEngine(t *testing.T) {
 			}
 		})
 	}
-	if err := e.Pull(ctx, sdk.PullRequest{Repository: "team/app"}); err != nil {
+	if err := e.Pull(ctx, sdk.PullRequest{Repository: "team/app"}, nil); err != nil {
 		t.Errorf("pull with only a push binding: %v", err)
 	}
 }
@@ -57,7 +57,7 @@ func TestEngineRefusesBadSpecs(t *testing.T) {
 		{Plugin: "deny-tags", Hook: policies.HookPull}, // deny-tags has no pull hook
 		{Plugin: "deny-tags", Hook: policies.HookPush, Config: map[string]any{"patterns": "x"}},
 	} {
-		e, err := policies.NewEngine(ctx, newHost(t), []policies.BindingSpec{spec}, quiet)
+		e, err := policies.NewEngine(ctx, newHost(t), []policies.BindingSpec{spec}, nil, quiet)
 		if err == nil {
 			e.Close(ctx)
 			t.Errorf("NewEngine(%+v) succeeded", spec)

@@ -43,9 +43,23 @@ func (r *Registry) OpenBlob(
 		return nil, 0, fmt.Errorf("%w: %s (linked but missing from storage)", ErrBlobUnknown, d)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return nil, 0, putErr(err)
 	}
 	return rc, size, nil
+}
+
+// BlobURL returns a URL from which the client reads blob d straight from
+// storage, or "" when redirects are off or the driver cannot presign.
+func (r *Registry) BlobURL(ctx context.Context, d digest.Digest) (string, error) {
+	red, ok := r.blobs.(storage.Redirector)
+	if !ok || r.opts.RedirectTTL <= 0 {
+		return "", nil
+	}
+	u, err := red.BlobURL(ctx, d, r.opts.RedirectTTL)
+	if err != nil {
+		return "", putErr(err)
+	}
+	return u, nil
 }
 
 // DeleteBlob unlinks blob d from repo. The bytes stay in storage for other
@@ -104,11 +118,11 @@ func (r *Registry) PutBlob(
 		return fmt.Errorf("%w: %s", ErrDigestInvalid, d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
 	}
 	size, err := r.blobs.Stat(ctx, d)
 	if err != nil {
-		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return putErr(err)
 	}
 	q, err := r.quotaFor(ctx, repo)
 	if err != nil {
@@ -117,6 +131,15 @@ func (r *Registry) PutBlob(
 	return r.update(ctx, func(tx kvnode.Txn) error {
 		return linkBlob(tx, q, repo, d, size)
 	})
+}
+
+// putErr maps a failure to store or read a blob: storage that cannot be reached is
+// ErrStorageUnavailable, anything else ErrUnavailable.
+func putErr(err error) error {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrStorageUnavailable, err)
+	}
+	return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
 }
 
 type countingReader struct {

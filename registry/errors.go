@@ -22,6 +22,7 @@ var (
 	ErrSizeInvalid         = errors.New("provided length did not match content length")
 	ErrUnsupported         = errors.New("the operation is unsupported")
 	ErrUnavailable         = errors.New("service unavailable, try again")
+	ErrStorageUnavailable  = errors.New("blob storage unavailable, try again")
 	ErrDenied              = errors.New("requested access to the resource is denied")
 	// ErrQuotaExceeded reports a link that would take a project past its quota; the
 	// wrapping error names the project, its quota and its usage.

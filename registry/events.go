@@ -122,6 +122,7 @@ func (r *Registry) flushLoop() {
 	t := time.NewTicker(r.opts.EventFlushInterval)
 	defer t.Stop()
 	var lastPrune time.Time
+	lastJanitor := time.Now() // Start ran it
 	for {
 		select {
 		case <-r.stop:
@@ -134,6 +135,12 @@ func (r *Registry) flushLoop() {
 			if time.Since(lastPrune) > time.Minute {
 				lastPrune = time.Now()
 				r.prune(ctx)
+			}
+			if time.Since(lastJanitor) > janitorInterval {
+				lastJanitor = time.Now()
+				if err := r.cleanUploads(ctx); err != nil {
+					r.log.Warn("clean uploads", "err", err)
+				}
 			}
 			cancel()
 		}

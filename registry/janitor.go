@@ -10,9 +10,19 @@ import (
 	"berth.dev/berth/kvnode"
 )
 
-// cleanUploads removes staged files that no session owns (left by a crash between
-// writing and recording) and sessions idle for longer than the upload TTL.
+// janitorInterval is how often every replica runs cleanUploads after Start.
+const janitorInterval = 10 * time.Minute
+
+// cleanUploads removes staged parts that no session owns (left by a writer that
+// died between writing and recording, or lost a race and then died), sessions idle
+// for longer than the upload TTL, and, through the driver's Sweep, writes
+// abandoned longer ago than the TTL. Sessions exist before their first part, so an
+// upload without a session is never one being written. Every replica may run it.
 func (r *Registry) cleanUploads(ctx context.Context) error {
+	swept, err := r.blobs.Sweep(ctx, time.Now().Add(-r.opts.UploadTTL))
+	if err != nil {
+		return fmt.Errorf("registry: sweep storage: %w", err)
+	}
 	staged, err := r.blobs.ListUploads(ctx)
 	if err != nil {
 		return fmt.Errorf("registry: list uploads: %w", err)
@@ -28,19 +38,13 @@ func (r *Registry) cleanUploads(ctx context.Context) error {
 		case time.Since(u.Updated) < r.opts.UploadTTL:
 			continue
 		}
-		unlock, err := r.blobs.LockUpload(ctx, s.ID)
-		if err != nil {
-			continue // in use (a monolithic upload in flight), or already gone
-		}
-		err = r.dropUpload(ctx, s.ID)
-		unlock()
-		if err != nil {
+		if err := r.dropUpload(ctx, s.ID); err != nil {
 			return err
 		}
 		removed++
 	}
-	if removed > 0 {
-		r.log.Info("removed abandoned uploads", "count", removed)
+	if removed > 0 || swept > 0 {
+		r.log.Info("removed abandoned uploads", "count", removed, "swept", swept)
 	}
 	return nil
 }

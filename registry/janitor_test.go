@@ -35,10 +35,7 @@ func TestStartRemovesOrphanUploads(t *testing.T) {
 	first := openRegistry(t, blobs, Options{})
 	live := appendChunks(t, first, repo, startUpload(t, first, repo), "live")
 	first.Close()
-	if err := blobs.CreateUpload(ctx, "orphan"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := blobs.WriteUpload(ctx, "orphan", 0, strings.NewReader("lost")); err != nil {
+	if _, err := blobs.WritePart(ctx, "orphan", 0, strings.NewReader("lost")); err != nil {
 		t.Fatal(err)
 	}
 

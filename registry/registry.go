@@ -33,6 +33,10 @@ type Options struct {
 	// ManifestCacheBytes bounds the in-process cache of manifest bodies, which are
 	// immutable by digest. Zero means 64 MiB; negative turns the cache off.
 	ManifestCacheBytes int64
+	// RedirectTTL, when positive and the blob driver can presign URLs, makes blob
+	// GETs answer with a redirect to a URL of the storage valid this long. Zero
+	// serves every blob through the gateway.
+	RedirectTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {

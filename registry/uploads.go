@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -26,6 +27,8 @@ type Upload struct {
 	HashState  []byte    `json:"hash_state"`
 	Started    time.Time `json:"started"`
 	Updated    time.Time `json:"updated"`
+	// Parts are the staged pieces of the upload in order; they cover [0, Offset).
+	Parts []storage.Part `json:"parts,omitempty"`
 	// Completed is the digest the upload became. The session stays behind as a
 	// marker for a while, so that a client repeating a PUT whose answer it lost
 	// (a timeout while the commit went through) gets 201 again, not 404.
@@ -44,22 +47,13 @@ func (r *Registry) StartUpload(ctx context.Context, repo string) (*Upload, error
 		ID: newID(), Repository: repo, Algorithm: string(digest.SHA256),
 		HashState: state, Started: now, Updated: now,
 	}
-	if err := r.blobs.CreateUpload(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-	}
-	// Hold the lock until the session exists, so that no janitor takes the new file
-	// for an orphan.
-	unlock, err := r.blobs.LockUpload(ctx, u.ID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-	}
-	defer unlock()
-	err = r.update(ctx, func(tx kvnode.Txn) error {
+	// Storage holds nothing until the first chunk, which comes after the session
+	// exists: the janitor never takes a live upload for an orphan.
+	err := r.update(ctx, func(tx kvnode.Txn) error {
 		txPutJSON(tx, uploadKey(u.ID), u)
 		return nil
 	})
 	if err != nil {
-		r.blobs.AbortUpload(context.WithoutCancel(ctx), u.ID)
 		return nil, err
 	}
 	return u, nil
@@ -94,44 +88,24 @@ func (r *Registry) session(ctx context.Context, repo, id string) (*Upload, error
 // AppendUpload appends body to upload id. When start is not negative it must equal
 // the upload's offset (a chunk with Content-Range), else a *RangeError is returned.
 // When length is not negative the body must hold exactly that many bytes.
+//
+// No lock is taken: the chunk becomes a part of its own, and the session records it
+// only if no other writer moved the upload meanwhile (docs/storage.md). The loser
+// of such a race gets a *RangeError naming the upload's new offset.
 func (r *Registry) AppendUpload(
-	ctx context.Context, repo, id string, start, length int64, body io.Reader,
-) (*Upload, error) {
-	unlock, err := r.lockUpload(ctx, repo, id)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return r.appendLocked(ctx, repo, id, start, length, body)
-}
-
-// lockUpload takes the upload's write lock. Every write and the recording of its
-// progress happen under it, so the bytes staged always match the hash state saved:
-// two clients racing on one upload get BLOB_UPLOAD_INVALID, never mixed content.
-func (r *Registry) lockUpload(ctx context.Context, repo, id string) (func(), error) {
-	if _, err := r.GetUpload(ctx, repo, id); err != nil {
-		return nil, err
-	}
-	unlock, err := r.blobs.LockUpload(ctx, id)
-	switch {
-	case errors.Is(err, storage.ErrUploadBusy):
-		return nil, fmt.Errorf("%w: another request is writing to this upload", ErrBlobUploadInvalid)
-	case errors.Is(err, storage.ErrUploadNotFound):
-		return nil, fmt.Errorf("%w: %s", ErrBlobUploadUnknown, id)
-	case err != nil:
-		return nil, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-	}
-	return unlock, nil
-}
-
-// appendLocked appends under the upload's lock, from the session as it is now.
-func (r *Registry) appendLocked(
 	ctx context.Context, repo, id string, start, length int64, body io.Reader,
 ) (*Upload, error) {
 	u, err := r.GetUpload(ctx, repo, id)
 	if err != nil {
 		return nil, err
 	}
+	return r.appendTo(ctx, u, start, length, body)
+}
+
+// appendTo writes body as a new part of session u and records it.
+func (r *Registry) appendTo(
+	ctx context.Context, u *Upload, start, length int64, body io.Reader,
+) (*Upload, error) {
 	if start >= 0 && start != u.Offset {
 		return u, &RangeError{Offset: u.Offset}
 	}
@@ -139,18 +113,39 @@ func (r *Registry) appendLocked(
 	if err != nil {
 		return nil, err
 	}
-	n, err := r.blobs.WriteUpload(ctx, id, u.Offset, io.TeeReader(body, h))
+	part, err := r.blobs.WritePart(ctx, u.ID, u.Offset, io.TeeReader(body, h))
 	if err != nil {
-		return nil, uploadWriteErr(err)
+		return nil, storageErr(err)
 	}
-	if length >= 0 && n != length {
-		return nil, fmt.Errorf("%w: chunk had %d bytes, expected %d", ErrSizeInvalid, n, length)
+	if length >= 0 && part.Size != length {
+		r.deletePart(ctx, u.ID, part)
+		return nil, fmt.Errorf("%w: chunk had %d bytes, expected %d",
+			ErrSizeInvalid, part.Size, length)
 	}
-	return r.saveProgress(ctx, u, n, h)
+	if part.Size == 0 {
+		r.deletePart(ctx, u.ID, part)
+		return u, nil
+	}
+	next, err := r.saveProgress(ctx, u, part, h)
+	if err != nil {
+		r.deletePart(ctx, u.ID, part)
+		return nil, err
+	}
+	return next, nil
 }
 
-func uploadWriteErr(err error) error {
+// deletePart removes a part no session records; the janitor catches a failure.
+func (r *Registry) deletePart(ctx context.Context, id string, p storage.Part) {
+	if err := r.blobs.DeletePart(context.WithoutCancel(ctx), id, p); err != nil {
+		r.log.Warn("delete unrecorded part", "upload", id, "part", p.Name, "err", err)
+	}
+}
+
+// storageErr maps a storage failure to a domain error.
+func storageErr(err error) error {
 	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		return fmt.Errorf("%w: %w", ErrStorageUnavailable, err)
 	case errors.Is(err, storage.ErrUploadNotFound), errors.Is(err, storage.ErrUploadOffset):
 		return fmt.Errorf("%w: staged data lost, restart the upload", ErrBlobUploadInvalid)
 	default:
@@ -158,19 +153,20 @@ func uploadWriteErr(err error) error {
 	}
 }
 
-// saveProgress records n more bytes and the hash state, if no other writer moved
-// the session meanwhile.
+// saveProgress records part and the hash state after it, if the session still ends
+// where u ended (a compare-and-swap on the offset and last part).
 func (r *Registry) saveProgress(
-	ctx context.Context, u *Upload, n int64, h hash.Hash,
+	ctx context.Context, u *Upload, part storage.Part, h hash.Hash,
 ) (*Upload, error) {
 	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("registry: save hash state: %w", err)
 	}
 	next := *u
-	next.Offset += n
+	next.Offset += part.Size
 	next.HashState = state
 	next.Updated = time.Now().UTC()
+	next.Parts = append(slices.Clip(u.Parts), part)
 	err = r.update(ctx, func(tx kvnode.Txn) error {
 		var cur Upload
 		if err := txGetJSON(tx, uploadKey(u.ID), &cur); err != nil {
@@ -179,8 +175,11 @@ func (r *Registry) saveProgress(
 			}
 			return err
 		}
-		if cur.Offset != u.Offset {
-			return fmt.Errorf("%w: concurrent writes to one upload", ErrBlobUploadInvalid)
+		if cur.Completed != "" {
+			return fmt.Errorf("%w: %s (completed)", ErrBlobUploadUnknown, u.ID)
+		}
+		if cur.Offset != u.Offset || lastPart(cur.Parts) != lastPart(u.Parts) {
+			return &RangeError{Offset: cur.Offset}
 		}
 		txPutJSON(tx, uploadKey(u.ID), next)
 		return nil
@@ -191,26 +190,38 @@ func (r *Registry) saveProgress(
 	return &next, nil
 }
 
+func lastPart(parts []storage.Part) string {
+	if len(parts) == 0 {
+		return ""
+	}
+	return parts[len(parts)-1].Name
+}
+
 // CompleteUpload appends a last chunk (which may be empty; start and length as for
 // AppendUpload), verifies the whole upload against d and makes it blob d of repo.
 // On a digest mismatch the upload is discarded.
 func (r *Registry) CompleteUpload(
 	ctx context.Context, repo, id string, d digest.Digest, start, length int64, body io.Reader,
 ) error {
-	if u, err := r.session(ctx, repo, id); err == nil && u.Completed == d {
+	u, err := r.session(ctx, repo, id)
+	if err == nil && u.Completed == d {
 		return nil // a repeated PUT: the blob is there already
 	}
-	unlock, err := r.lockUpload(ctx, repo, id)
-	if errors.Is(err, ErrBlobUploadUnknown) {
-		return r.relinkCommitted(ctx, repo, id, d, err)
+	if err == nil && u.Completed != "" {
+		err = fmt.Errorf("%w: %s (completed)", ErrBlobUploadUnknown, id)
 	}
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	u, err := r.appendLocked(ctx, repo, id, start, length, body)
-	if err != nil {
-		return err
+	if u.Offset == 0 && start <= 0 && length != 0 {
+		return r.putWhole(ctx, u, d, length, body)
+	}
+	if length != 0 {
+		if u, err = r.appendTo(ctx, u, start, length, body); err != nil {
+			return err
+		}
+	} else if start >= 0 && start != u.Offset {
+		return &RangeError{Offset: u.Offset}
 	}
 	got, err := r.uploadDigest(ctx, u, d.Algorithm())
 	if err != nil {
@@ -220,12 +231,48 @@ func (r *Registry) CompleteUpload(
 		r.dropUpload(context.WithoutCancel(ctx), id)
 		return fmt.Errorf("%w: computed %s, client said %s", ErrDigestInvalid, got, d)
 	}
-	if err := r.blobs.CommitUpload(ctx, id, d, u.Offset); err != nil {
-		if _, serr := r.blobs.Stat(ctx, d); serr != nil {
-			return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-		}
+	if err := r.commitParts(ctx, u, d); err != nil {
+		return err
 	}
 	return r.finishUpload(ctx, repo, id, d, u)
+}
+
+// putWhole stores the body of a PUT that carries the whole blob straight as blob
+// d: storage verifies the digest while it writes, and no part is staged.
+func (r *Registry) putWhole(
+	ctx context.Context, u *Upload, d digest.Digest, length int64, body io.Reader,
+) error {
+	counter := &countingReader{r: body}
+	err := r.blobs.Put(ctx, d, counter)
+	if errors.Is(err, storage.ErrDigestMismatch) {
+		r.dropUpload(context.WithoutCancel(ctx), u.ID)
+		return fmt.Errorf("%w: the body does not match %s", ErrDigestInvalid, d)
+	}
+	if err != nil {
+		return putErr(err)
+	}
+	if length >= 0 && counter.n != length {
+		return fmt.Errorf("%w: body had %d bytes, expected %d", ErrSizeInvalid, counter.n, length)
+	}
+	done := *u
+	done.Offset = counter.n
+	return r.finishUpload(ctx, u.Repository, u.ID, d, &done)
+}
+
+// commitParts makes the staged parts of u blob d. When the parts are gone but blob
+// d holds as many bytes, an earlier commit went through and only its answer was
+// lost: the session's hash state already named d, so the blob is the one these
+// bytes made.
+func (r *Registry) commitParts(ctx context.Context, u *Upload, d digest.Digest) error {
+	err := r.blobs.CommitUpload(ctx, u.ID, u.Parts, d)
+	if err == nil {
+		return nil
+	}
+	size, serr := r.blobs.Stat(ctx, d)
+	if serr == nil && size == u.Offset {
+		return nil
+	}
+	return storageErr(err)
 }
 
 // finishUpload links the blob and turns the session into its completed marker.
@@ -243,27 +290,6 @@ func (r *Registry) finishUpload(
 	})
 }
 
-// relinkCommitted finishes an upload whose bytes reached storage as blob d while
-// its metadata commit failed (a timeout whose outcome the first PUT could not
-// know): the session is still open but its staged file is gone. The session's saved
-// hash state must name d, so that the blob linked is the one these bytes made and
-// not another blob of the same size. Anything else keeps the original error.
-func (r *Registry) relinkCommitted(
-	ctx context.Context, repo, id string, d digest.Digest, orig error,
-) error {
-	u, err := r.GetUpload(ctx, repo, id)
-	if err != nil || string(d.Algorithm()) != u.Algorithm {
-		return orig
-	}
-	if got, err := r.uploadDigest(ctx, u, d.Algorithm()); err != nil || got != d {
-		return orig
-	}
-	if size, err := r.blobs.Stat(ctx, d); err != nil || size != u.Offset {
-		return orig
-	}
-	return r.finishUpload(ctx, repo, id, d, u)
-}
-
 // uploadDigest returns the digest of the staged bytes in algorithm alg: from the
 // saved hash state when it is of that algorithm, else by reading the bytes back.
 func (r *Registry) uploadDigest(
@@ -279,26 +305,24 @@ func (r *Registry) uploadDigest(
 		}
 		return digest.NewDigest(alg, h), nil
 	}
-	rc, err := r.blobs.ReadUpload(ctx, u.ID)
+	rc, err := r.blobs.ReadUpload(ctx, u.ID, u.Parts)
 	if err != nil {
-		return "", uploadWriteErr(err)
+		return "", storageErr(err)
 	}
 	defer rc.Close()
 	dg, err := alg.FromReader(io.LimitReader(rc, u.Offset))
 	if err != nil {
-		return "", fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+		return "", storageErr(err)
 	}
 	return dg, nil
 }
 
 // CancelUpload discards upload id.
 func (r *Registry) CancelUpload(ctx context.Context, repo, id string) error {
-	unlock, err := r.lockUpload(ctx, repo, id)
-	if err != nil {
+	if _, err := r.GetUpload(ctx, repo, id); err != nil {
 		return err
 	}
-	defer unlock()
-	err = r.update(ctx, func(tx kvnode.Txn) error {
+	err := r.update(ctx, func(tx kvnode.Txn) error {
 		tx.Delete(uploadKey(id))
 		return nil
 	})

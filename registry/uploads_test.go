@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,9 +48,8 @@ func wantUploadGone(t *testing.T, r *Registry, repo, id string) {
 	if _, err := r.GetUpload(context.Background(), repo, id); !errors.Is(err, ErrBlobUploadUnknown) {
 		t.Fatalf("GetUpload after the end of the upload: %v, want ErrBlobUploadUnknown", err)
 	}
-	_, err := r.blobs.ReadUpload(context.Background(), id)
-	if !errors.Is(err, storage.ErrUploadNotFound) {
-		t.Fatalf("staged bytes after the end of the upload: %v", err)
+	if ids := stagedIDs(t, r.blobs); slices.Contains(ids, id) {
+		t.Fatalf("staged parts after the end of the upload: %v", ids)
 	}
 }
 
@@ -355,9 +355,9 @@ func (g *gatedReader) Read(p []byte) (int, error) {
 }
 
 // TestConcurrentChunksKeepContentAddressing sends two chunks at the same offset at
-// once: while A's bytes are being written, B arrives. B must be refused (the upload
-// is locked) or, if it ever got to write, the blob committed under A's digest must
-// still hold A's bytes.
+// once: while A's bytes are being written, B arrives and writes its own part. The
+// first to record its part wins; B, recording second, gets a RangeError (416), and
+// the blob committed under A's digest holds A's bytes.
 func TestConcurrentChunksKeepContentAddressing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -391,8 +391,9 @@ func TestConcurrentChunksKeepContentAddressing(t *testing.T) {
 			t.Fatalf("chunk A: %v", err)
 		}
 	}
-	if !errors.Is(bErr, ErrBlobUploadInvalid) {
-		t.Fatalf("chunk B during A's write: %v, want ErrBlobUploadInvalid", bErr)
+	var re *RangeError
+	if !errors.As(bErr, &re) || re.Offset != int64(len(good)) {
+		t.Fatalf("chunk B during A's write: %v, want a RangeError at %d", bErr, len(good))
 	}
 
 	d := digest.FromString(good)
@@ -447,7 +448,11 @@ func TestCompleteUploadAfterLostMetadataCommit(t *testing.T) {
 	}
 	d := digest.FromString("lost answer")
 	// What CompleteUpload does before its metadata commit:
-	if err := r.blobs.CommitUpload(ctx, u.ID, d, int64(len("lost answer"))); err != nil {
+	staged, err := r.GetUpload(ctx, repo, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.blobs.CommitUpload(ctx, u.ID, staged.Parts, d); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.StatBlob(ctx, repo, d); !errors.Is(err, ErrBlobUnknown) {
@@ -472,8 +477,9 @@ func TestCompleteUploadAfterLostMetadataCommit(t *testing.T) {
 	if err := r.blobs.AbortUpload(ctx, u2.ID); err != nil {
 		t.Fatal(err)
 	}
-	err := r.CompleteUpload(ctx, repo, u2.ID, other, -1, -1, chunk(""))
-	if !errors.Is(err, ErrBlobUploadUnknown) {
-		t.Fatalf("upload whose bytes are gone and never stored: %v, want ErrBlobUploadUnknown", err)
+	err = r.CompleteUpload(ctx, repo, u2.ID, other, -1, -1, chunk(""))
+	if !errors.Is(err, ErrDigestInvalid) {
+		t.Fatalf("upload whose bytes are gone and never stored: %v, want ErrDigestInvalid", err)
 	}
+	wantBlobUnknown(t, r, repo, other)
 }

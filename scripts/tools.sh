@@ -11,6 +11,9 @@ go_tools=(
   "crane github.com/google/go-containerregistry/cmd/crane@v0.22.1"
   "oras oras.land/oras/cmd/oras@v1.3.6"
   "conformance github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111"
+  # MinIO for the S3 tests: a cold build takes 8-14 minutes on two cores, so
+  # scripts/test starts this script early and in the background.
+  "minio github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
 )
 if [ "${BERTH_BENCH_TOOLS:-0}" = 1 ]; then
   go_tools+=("registry github.com/distribution/distribution/v3/cmd/registry@v3.1.2")
@@ -21,6 +24,7 @@ fi
 need_apt=()
 command -v skopeo >/dev/null || need_apt+=(skopeo)
 command -v ctr >/dev/null || need_apt+=(containerd)
+command -v haproxy >/dev/null || need_apt+=(haproxy) # load balancer of the HA tests
 apt_pid=
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -3,7 +3,7 @@ package sdk
 // ABI version implemented by this SDK.
 const (
 	ABIMajor = 1
-	ABIMinor = 0
+	ABIMinor = 1 // 1.1 added PushRequest.TagState
 )
 
 // Hook names of ABI 1.0.

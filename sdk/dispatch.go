@@ -17,7 +17,13 @@ func describeMessage() []byte {
 }
 
 // initMessage handles berth_init: {"abi", "config", "capabilities"}.
-func initMessage(msg []byte) []byte {
+// A panic in the plugin's Validate becomes an error, as in a hook.
+func initMessage(msg []byte) (out []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			out = failure(fmt.Errorf("panic: %v", v))
+		}
+	}()
 	var req struct {
 		Config       json.RawMessage `json:"config"`
 		Capabilities []string        `json:"capabilities"`

@@ -24,6 +24,15 @@ type PushRequest struct {
 	MediaType  string          `json:"media_type"`      // manifest media type
 	Actor      string          `json:"actor,omitempty"` // user pushing; empty if anonymous
 	Manifest   ManifestSummary `json:"manifest"`        // what the manifest says
+	// TagState is what Tag names before the push (ABI 1.1); nil for a push by
+	// digest, and from hosts of ABI 1.0.
+	TagState *TagState `json:"tag_state,omitempty"`
+}
+
+// TagState is what a pushed tag names before the push.
+type TagState struct {
+	Exists bool   `json:"exists"`           // whether the tag exists in the repository
+	Digest string `json:"digest,omitempty"` // the manifest it names, when it exists
 }
 
 // ManifestSummary is what the host extracts from a manifest so that most plugins

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -13,19 +16,25 @@ import (
 var (
 	// ErrNotFound reports that a blob does not exist.
 	ErrNotFound = errors.New("storage: blob not found")
-	// ErrUploadNotFound reports that an upload does not exist.
+	// ErrUploadNotFound reports an upload, or a part of one, that does not exist.
 	ErrUploadNotFound = errors.New("storage: upload not found")
-	// ErrUploadOffset reports a write that starts past the bytes staged so far.
-	ErrUploadOffset = errors.New("storage: upload offset beyond staged bytes")
+	// ErrUploadOffset reports parts that do not cover an upload from 0 without gaps.
+	ErrUploadOffset = errors.New("storage: parts do not follow each other")
 	// ErrDigestMismatch reports bytes that do not match the digest they were stored under.
 	ErrDigestMismatch = errors.New("storage: digest does not match content")
-	// ErrInvalidID reports an upload id that is not a plain token.
+	// ErrInvalidID reports an upload id or part name that is not a plain token.
 	ErrInvalidID = errors.New("storage: invalid upload id")
-	// ErrUploadBusy reports an upload that another writer holds locked.
-	ErrUploadBusy = errors.New("storage: upload locked by another writer")
+	// ErrUnavailable reports a backend that cannot be reached or answers with a
+	// server error; the same call may succeed later.
+	ErrUnavailable = errors.New("storage: backend unavailable")
 )
 
-// Driver stores blobs by digest and stages uploads.
+// Driver stores blobs by digest and stages uploads as immutable parts.
+//
+// A part is written once under a name no other write uses, so writers never
+// overwrite each other and need no lock: the caller records which parts make up an
+// upload (the registry keeps them in its metadata) and deletes the parts it does not
+// keep. See docs/storage.md.
 type Driver interface {
 	// Stat returns the size of blob d, or ErrNotFound.
 	Stat(ctx context.Context, d digest.Digest) (int64, error)
@@ -37,25 +46,38 @@ type Driver interface {
 	// Delete removes blob d; a missing blob is not an error.
 	Delete(ctx context.Context, d digest.Digest) error
 
-	// CreateUpload starts an empty upload named id.
-	CreateUpload(ctx context.Context, id string) error
-	// LockUpload takes the exclusive lock of upload id, or fails at once with
-	// ErrUploadBusy. Writers hold it across WriteUpload and the recording of their
-	// progress, so that two writers never interleave their bytes; a crashed holder's
-	// lock is released with it. unlock releases the lock.
-	LockUpload(ctx context.Context, id string) (unlock func(), err error)
-	// WriteUpload discards any staged bytes past offset, then appends r, and returns
-	// the number of bytes written.
-	WriteUpload(ctx context.Context, id string, offset int64, r io.Reader) (int64, error)
-	// ReadUpload returns a reader of the staged bytes of id. The caller closes it.
-	ReadUpload(ctx context.Context, id string) (io.ReadCloser, error)
-	// CommitUpload makes the first size staged bytes of id the blob d, durably, and
-	// removes the upload. The caller has verified the digest.
-	CommitUpload(ctx context.Context, id string, d digest.Digest, size int64) error
-	// AbortUpload removes the upload; a missing upload is not an error.
+	// WritePart stores r as a new part of upload id holding the upload's bytes from
+	// offset on. On error nothing of the part remains.
+	WritePart(ctx context.Context, id string, offset int64, r io.Reader) (Part, error)
+	// DeletePart removes one part; a missing part is not an error.
+	DeletePart(ctx context.Context, id string, p Part) error
+	// ReadUpload returns a reader of the bytes of parts, in order. The caller closes it.
+	ReadUpload(ctx context.Context, id string, parts []Part) (io.ReadCloser, error)
+	// CommitUpload makes the bytes of parts the blob d, atomically and durably, then
+	// removes upload id with every part it holds. The caller has verified the digest.
+	CommitUpload(ctx context.Context, id string, parts []Part, d digest.Digest) error
+	// AbortUpload removes upload id and all its parts; a missing upload is not an error.
 	AbortUpload(ctx context.Context, id string) error
-	// ListUploads returns every staged upload.
+	// ListUploads returns every upload that holds parts or writes in flight.
 	ListUploads(ctx context.Context) ([]UploadInfo, error)
+	// Sweep removes what writes left behind outside any upload (temporary files of
+	// Put, unfinished multipart uploads) that was last touched before cutoff, and
+	// returns how many items it removed.
+	Sweep(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Redirector is implemented by drivers that can hand out a URL from which a client
+// reads blob d directly, valid for ttl.
+type Redirector interface {
+	BlobURL(ctx context.Context, d digest.Digest, ttl time.Duration) (string, error)
+}
+
+// Part is one immutable staged piece of an upload: the upload's bytes
+// [Offset, Offset+Size), stored under Name.
+type Part struct {
+	Name   string `json:"name"`
+	Offset int64  `json:"offset"`
+	Size   int64  `json:"size"`
 }
 
 // UploadInfo describes a staged upload.
@@ -65,7 +87,7 @@ type UploadInfo struct {
 	Modified time.Time
 }
 
-// ValidID reports whether id can name an upload: 1 to 64 characters of
+// ValidID reports whether id can name an upload or a part: 1 to 64 characters of
 // [A-Za-z0-9_-], so that it never escapes a driver's namespace.
 func ValidID(id string) bool {
 	if id == "" || len(id) > 64 {
@@ -79,4 +101,39 @@ func ValidID(id string) bool {
 		}
 	}
 	return true
+}
+
+// checkParts validates id and parts, which must cover the upload from 0 without
+// gaps, and returns the upload's size.
+func checkParts(id string, parts []Part) (int64, error) {
+	if !ValidID(id) {
+		return 0, ErrInvalidID
+	}
+	var size int64
+	for _, p := range parts {
+		if !ValidID(p.Name) {
+			return 0, ErrInvalidID
+		}
+		if p.Offset != size || p.Size < 0 {
+			return 0, fmt.Errorf("%w: part %s at %d (size %d), want offset %d",
+				ErrUploadOffset, p.Name, p.Offset, p.Size, size)
+		}
+		size += p.Size
+	}
+	return size, nil
+}
+
+// partName names a new part at offset; the random suffix keeps concurrent writers
+// at one offset apart.
+func partName(offset int64) string {
+	return fmt.Sprintf("%020d-%s", offset, randomToken())
+}
+
+// randomToken returns 64 random bits in hex.
+func randomToken() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
 }

@@ -18,7 +18,8 @@ const copyBufSize = 1 << 20
 // Filesystem is a Driver on a local directory:
 //
 //	<root>/blobs/<algorithm>/<first two hex>/<hex>
-//	<root>/uploads/<id>
+//	<root>/uploads/<id>/<part name>   (parts of an upload)
+//	<root>/uploads/put-*              (a Put in flight)
 type Filesystem struct {
 	root string
 }
@@ -99,9 +100,6 @@ func (f *Filesystem) Put(_ context.Context, d digest.Digest, r io.Reader) error 
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	if err := lockFile(tmp); err != nil { // keeps the janitor away while in flight
-		return err
-	}
 	v := d.Verifier()
 	buf := make([]byte, copyBufSize)
 	if _, err := io.CopyBuffer(io.MultiWriter(tmp, v), r, buf); err != nil {

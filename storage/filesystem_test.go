@@ -6,8 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/opencontainers/go-digest"
+	"time"
 )
 
 func newFilesystem(t *testing.T, dir string) *Filesystem {
@@ -47,21 +46,43 @@ func TestFilesystemLayout(t *testing.T) {
 }
 
 // TestFilesystemReopen checks that a driver over the same folder, as after a
-// restart, sees the blobs and the staged uploads of the one before.
+// restart, sees the blobs and the staged parts of the one before.
 func TestFilesystemReopen(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	first := newFilesystem(t, dir)
 	dg := mustPut(t, first, []byte("survives"))
-	mustStage(t, first, "u1", "half an ")
+	parts := mustStage(t, first, "u1", "half an ")
 
 	second := newFilesystem(t, dir)
 	wantBlob(t, second, dg, []byte("survives"))
-	n, err := second.WriteUpload(context.Background(), "u1", 8, strings.NewReader("upload"))
-	if err != nil || n != 6 {
-		t.Fatalf("WriteUpload after reopen = %d, %v", n, err)
+	p, err := second.WritePart(context.Background(), "u1", 8, strings.NewReader("upload"))
+	if err != nil || p.Size != 6 {
+		t.Fatalf("WritePart after reopen = %+v, %v", p, err)
 	}
-	wantStaged(t, second, "u1", "half an upload")
+	wantStaged(t, second, "u1", append(parts, p), "half an upload")
+}
+
+// TestFilesystemSweep checks that Sweep removes a Put's temporary file once it is
+// older than the cutoff, and not before.
+func TestFilesystemSweep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := newFilesystem(t, dir)
+	tmp := filepath.Join(dir, "uploads", "put-123")
+	if err := os.WriteFile(tmp, []byte("crashed put"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if n, err := f.Sweep(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("Sweep before = %d, %v; want 0", n, err)
+	}
+	if n, err := f.Sweep(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("Sweep after = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Fatalf("temporary file after Sweep: %v", err)
+	}
 }
 
 func TestNewFilesystemFails(t *testing.T) {
@@ -82,7 +103,7 @@ func TestFilesystemInvalidIDStaysInside(t *testing.T) {
 	parent := t.TempDir()
 	f := newFilesystem(t, filepath.Join(parent, "root"))
 	for _, id := range invalidIDs {
-		f.CreateUpload(context.Background(), id)
+		f.WritePart(context.Background(), id, 0, strings.NewReader("x"))
 	}
 	f.Put(context.Background(), "sha256:../../../escaped", strings.NewReader("x"))
 	entries, err := os.ReadDir(parent)
@@ -117,15 +138,4 @@ func TestValidID(t *testing.T) {
 			t.Errorf("ValidID(%q) = %v, want %v", tt.id, got, tt.want)
 		}
 	}
-}
-
-func TestDigestOfEmptyUpload(t *testing.T) {
-	t.Parallel()
-	f := newFilesystem(t, t.TempDir())
-	mustStage(t, f, "empty")
-	dg := digest.FromBytes(nil)
-	if err := f.CommitUpload(context.Background(), "empty", dg, 0); err != nil {
-		t.Fatal(err)
-	}
-	wantBlob(t, f, dg, nil)
 }

@@ -28,20 +28,23 @@ func RunDriverSuite(t *testing.T, newDriver func(t *testing.T) Driver) {
 		{"missing-blob", testMissingBlob},
 		{"delete", testDelete},
 		{"invalid-digests", testInvalidDigests},
-		{"upload-write-read", testUploadWriteRead},
-		{"upload-rewrite-truncates", testUploadRewriteTruncates},
-		{"upload-write-past-end", testUploadWritePastEnd},
-		{"upload-missing", testUploadMissing},
+		{"put-large", testPutLarge},
+		{"put-read-error", testPutReadError},
+		{"part-write-read", testPartWriteRead},
+		{"parts-at-one-offset", testPartsAtOneOffset},
+		{"part-read-error", testPartReadError},
+		{"parts-missing", testPartsMissing},
+		{"parts-not-contiguous", testPartsNotContiguous},
 		{"upload-commit", testUploadCommit},
-		{"upload-commit-prefix", testUploadCommitPrefix},
-		{"upload-commit-beyond-staged", testUploadCommitBeyondStaged},
+		{"upload-commit-empty", testUploadCommitEmpty},
 		{"upload-commit-existing", testUploadCommitExisting},
-		{"upload-commit-large", testUploadCommitLarge},
+		{"upload-commit-large-parts", testUploadCommitLargeParts},
+		{"upload-commit-small-parts", testUploadCommitSmallParts},
 		{"upload-commit-atomic", testUploadCommitAtomic},
 		{"upload-abort", testUploadAbort},
 		{"list-uploads", testListUploads},
+		{"sweep", testSweep},
 		{"invalid-upload-ids", testInvalidUploadIDs},
-		{"upload-lock", testUploadLock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,10 +61,10 @@ func readBlob(t *testing.T, d Driver, dg digest.Digest, off int64) []byte {
 	return drain(t, rc, err)
 }
 
-// readStaged reads the staged bytes of upload id.
-func readStaged(t *testing.T, d Driver, id string) []byte {
+// readStaged reads the bytes of parts of upload id.
+func readStaged(t *testing.T, d Driver, id string, parts []Part) []byte {
 	t.Helper()
-	rc, err := d.ReadUpload(context.Background(), id)
+	rc, err := d.ReadUpload(context.Background(), id, parts)
 	return drain(t, rc, err)
 }
 
@@ -88,25 +91,25 @@ func mustPut(t *testing.T, d Driver, content []byte) digest.Digest {
 	return dg
 }
 
-func mustStage(t *testing.T, d Driver, id string, chunks ...string) {
+// mustStage writes chunks as consecutive parts of upload id.
+func mustStage(t *testing.T, d Driver, id string, chunks ...string) []Part {
 	t.Helper()
-	ctx := context.Background()
-	if err := d.CreateUpload(ctx, id); err != nil {
-		t.Fatalf("CreateUpload(%q): %v", id, err)
-	}
+	var parts []Part
 	var off int64
 	for _, c := range chunks {
-		n, err := d.WriteUpload(ctx, id, off, strings.NewReader(c))
-		if err != nil || n != int64(len(c)) {
-			t.Fatalf("WriteUpload(%q, %d) = %d, %v; want %d", id, off, n, err, len(c))
+		p, err := d.WritePart(context.Background(), id, off, strings.NewReader(c))
+		if err != nil || p.Size != int64(len(c)) || p.Offset != off {
+			t.Fatalf("WritePart(%q, %d) = %+v, %v; want %d bytes", id, off, p, err, len(c))
 		}
-		off += n
+		parts = append(parts, p)
+		off += p.Size
 	}
+	return parts
 }
 
-func wantStaged(t *testing.T, d Driver, id, want string) {
+func wantStaged(t *testing.T, d Driver, id string, parts []Part, want string) {
 	t.Helper()
-	got := readStaged(t, d, id)
+	got := readStaged(t, d, id, parts)
 	if string(got) != want {
 		t.Fatalf("staged bytes of %q = %q, want %q", id, got, want)
 	}
@@ -227,8 +230,8 @@ func testInvalidDigests(t *testing.T, d Driver) {
 		if err := d.Delete(ctx, dg); err == nil {
 			t.Errorf("Delete(%q) accepted an invalid digest", dg)
 		}
-		mustStage(t, d, "commit-invalid", "x")
-		if err := d.CommitUpload(ctx, "commit-invalid", dg, 1); err == nil {
+		parts := mustStage(t, d, "commit-invalid", "x")
+		if err := d.CommitUpload(ctx, "commit-invalid", parts, dg); err == nil {
 			t.Errorf("CommitUpload(%q) accepted an invalid digest", dg)
 		}
 		if err := d.AbortUpload(ctx, "commit-invalid"); err != nil {
@@ -237,64 +240,138 @@ func testInvalidDigests(t *testing.T, d Driver) {
 	}
 }
 
-func testUploadWriteRead(t *testing.T, d Driver) {
-	mustStage(t, d, "u1", "hello ", "world")
-	wantStaged(t, d, "u1", "hello world")
-	mustStage(t, d, "empty")
-	wantStaged(t, d, "empty", "")
+// testPutLarge puts more than one S3 part, so that Put goes through a multipart
+// upload that is completed only once verified.
+func testPutLarge(t *testing.T, d Driver) {
+	content := patterned(11 << 20)
+	dg := mustPut(t, d, content)
+	wantBlob(t, d, dg, content)
+	err := d.Put(context.Background(), digest.FromString("other"), bytes.NewReader(content))
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("large Put with wrong digest: %v, want ErrDigestMismatch", err)
+	}
+	wantNoBlob(t, d, digest.FromString("other"))
 }
 
-func testUploadRewriteTruncates(t *testing.T, d Driver) {
-	ctx := context.Background()
-	mustStage(t, d, "u1", "abcdef")
-	n, err := d.WriteUpload(ctx, "u1", 2, strings.NewReader("XY"))
-	if err != nil || n != 2 {
-		t.Fatalf("rewrite at 2 = %d, %v", n, err)
+// patterned returns n bytes that differ from one part to the next.
+func patterned(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>20)
 	}
-	wantStaged(t, d, "u1", "abXY")
-	if _, err := d.WriteUpload(ctx, "u1", 0, strings.NewReader("")); err != nil {
+	return b
+}
+
+// failingReader returns n bytes, then an error.
+type failingReader struct{ n int }
+
+var errClientGone = errors.New("client went away")
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errClientGone
+	}
+	k := min(len(p), f.n)
+	f.n -= k
+	return k, nil
+}
+
+func testPutReadError(t *testing.T, d Driver) {
+	dg := digest.FromString("never complete")
+	for _, n := range []int{10, 12 << 20} {
+		err := d.Put(context.Background(), dg, &failingReader{n: n})
+		if !errors.Is(err, errClientGone) {
+			t.Errorf("Put failing after %d bytes: %v, want the reader's error", n, err)
+		}
+	}
+	wantNoBlob(t, d, dg)
+}
+
+func testPartWriteRead(t *testing.T, d Driver) {
+	parts := mustStage(t, d, "u1", "hello ", "world")
+	wantStaged(t, d, "u1", parts, "hello world")
+	wantStaged(t, d, "u1", parts[:1], "hello ")
+	wantStaged(t, d, "u1", nil, "")
+}
+
+// testPartsAtOneOffset: two writers at one offset get parts of their own; deleting
+// the loser's leaves the winner's intact.
+func testPartsAtOneOffset(t *testing.T, d Driver) {
+	ctx := context.Background()
+	a := mustStage(t, d, "u1", "winner")
+	b, err := d.WritePart(ctx, "u1", 0, strings.NewReader("loser!"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	wantStaged(t, d, "u1", "")
-}
-
-func testUploadWritePastEnd(t *testing.T, d Driver) {
-	mustStage(t, d, "u1", "abc")
-	_, err := d.WriteUpload(context.Background(), "u1", 4, strings.NewReader("zz"))
-	if !errors.Is(err, ErrUploadOffset) {
-		t.Fatalf("write at 4 of 3 staged bytes: %v, want ErrUploadOffset", err)
+	if a[0].Name == b.Name {
+		t.Fatalf("two writes at offset 0 share the part name %q", b.Name)
 	}
-	wantStaged(t, d, "u1", "abc")
+	if err := d.DeletePart(ctx, "u1", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.DeletePart(ctx, "u1", b); err != nil {
+		t.Fatalf("second DeletePart: %v, want nil", err)
+	}
+	wantStaged(t, d, "u1", a, "winner")
+	if _, err := d.ReadUpload(ctx, "u1", []Part{b}); !errors.Is(err, ErrUploadNotFound) {
+		t.Fatalf("ReadUpload of a deleted part: %v, want ErrUploadNotFound", err)
+	}
 }
 
-func testUploadMissing(t *testing.T, d Driver) {
+func testPartReadError(t *testing.T, d Driver) {
 	ctx := context.Background()
-	_, err := d.WriteUpload(ctx, "nope", 0, strings.NewReader("x"))
-	if !errors.Is(err, ErrUploadNotFound) {
-		t.Errorf("WriteUpload missing: %v, want ErrUploadNotFound", err)
+	for _, n := range []int{10, 12 << 20} {
+		_, err := d.WritePart(ctx, "u1", 0, &failingReader{n: n})
+		if !errors.Is(err, errClientGone) {
+			t.Errorf("WritePart failing after %d bytes: %v, want the reader's error", n, err)
+		}
 	}
-	if _, err := d.ReadUpload(ctx, "nope"); !errors.Is(err, ErrUploadNotFound) {
+	parts := mustStage(t, d, "u1", "after")
+	wantStaged(t, d, "u1", parts, "after")
+}
+
+func testPartsMissing(t *testing.T, d Driver) {
+	ctx := context.Background()
+	ghost := []Part{{Name: "00000000000000000000-0123456789abcdef", Size: 1}}
+	if _, err := d.ReadUpload(ctx, "nope", ghost); !errors.Is(err, ErrUploadNotFound) {
 		t.Errorf("ReadUpload missing: %v, want ErrUploadNotFound", err)
 	}
-	err = d.CommitUpload(ctx, "nope", digest.FromString(""), 0)
+	err := d.CommitUpload(ctx, "nope", ghost, digest.FromString("x"))
 	if !errors.Is(err, ErrUploadNotFound) {
 		t.Errorf("CommitUpload missing: %v, want ErrUploadNotFound", err)
 	}
 	if err := d.AbortUpload(ctx, "nope"); err != nil {
 		t.Errorf("AbortUpload missing: %v, want nil", err)
 	}
+	wantNoBlob(t, d, digest.FromString("x"))
+}
+
+func testPartsNotContiguous(t *testing.T, d Driver) {
+	ctx := context.Background()
+	parts := mustStage(t, d, "u1", "abc", "def")
+	wrongSize := []Part{parts[0], parts[1]}
+	wrongSize[0].Size = 2
+	gap := []Part{parts[1]}
+	dg := digest.FromString("abcdef")
+	for _, ps := range [][]Part{wrongSize, gap} {
+		if err := d.CommitUpload(ctx, "u1", ps, dg); !errors.Is(err, ErrUploadOffset) {
+			t.Errorf("CommitUpload(%+v): %v, want ErrUploadOffset", ps, err)
+		}
+	}
+	wantNoBlob(t, d, dg)
+	wantStaged(t, d, "u1", parts, "abcdef")
 }
 
 func testUploadCommit(t *testing.T, d Driver) {
 	ctx := context.Background()
-	mustStage(t, d, "u1", "chunk one|", "chunk two")
+	parts := mustStage(t, d, "u1", "chunk one|", "chunk two")
 	dg := digest.FromString("chunk one|chunk two")
 	wantNoBlob(t, d, dg)
-	if err := d.CommitUpload(ctx, "u1", dg, 19); err != nil {
+	if err := d.CommitUpload(ctx, "u1", parts, dg); err != nil {
 		t.Fatal(err)
 	}
 	wantBlob(t, d, dg, []byte("chunk one|chunk two"))
-	if _, err := d.ReadUpload(ctx, "u1"); !errors.Is(err, ErrUploadNotFound) {
+	if _, err := d.ReadUpload(ctx, "u1", parts); !errors.Is(err, ErrUploadNotFound) {
 		t.Fatalf("ReadUpload after commit: %v, want ErrUploadNotFound", err)
 	}
 	if ids := uploadIDs(t, d); slices.Contains(ids, "u1") {
@@ -302,62 +379,61 @@ func testUploadCommit(t *testing.T, d Driver) {
 	}
 }
 
-func testUploadCommitPrefix(t *testing.T, d Driver) {
-	mustStage(t, d, "u1", "hello", " trailing bytes of a failed chunk")
-	dg := digest.FromString("hello")
-	if err := d.CommitUpload(context.Background(), "u1", dg, 5); err != nil {
+func testUploadCommitEmpty(t *testing.T, d Driver) {
+	dg := digest.FromBytes(nil)
+	if err := d.CommitUpload(context.Background(), "empty", nil, dg); err != nil {
 		t.Fatal(err)
 	}
-	wantBlob(t, d, dg, []byte("hello"))
-}
-
-func testUploadCommitBeyondStaged(t *testing.T, d Driver) {
-	mustStage(t, d, "u1", "abc")
-	dg := digest.FromString("abcd")
-	if err := d.CommitUpload(context.Background(), "u1", dg, 4); err == nil {
-		t.Fatal("CommitUpload of 4 bytes with 3 staged succeeded")
-	}
-	wantNoBlob(t, d, dg)
+	wantBlob(t, d, dg, nil)
 }
 
 func testUploadCommitExisting(t *testing.T, d Driver) {
 	ctx := context.Background()
 	content := []byte("already here")
 	dg := mustPut(t, d, content)
-	mustStage(t, d, "u1", string(content))
-	if err := d.CommitUpload(ctx, "u1", dg, int64(len(content))); err != nil {
+	parts := mustStage(t, d, "u1", string(content))
+	if err := d.CommitUpload(ctx, "u1", parts, dg); err != nil {
 		t.Fatalf("commit over an existing blob: %v", err)
 	}
 	wantBlob(t, d, dg, content)
-	if _, err := d.ReadUpload(ctx, "u1"); !errors.Is(err, ErrUploadNotFound) {
-		t.Fatalf("ReadUpload after commit: %v, want ErrUploadNotFound", err)
+	if ids := uploadIDs(t, d); slices.Contains(ids, "u1") {
+		t.Fatalf("committed upload still listed: %v", ids)
 	}
 }
 
-// testUploadCommitLarge stages more than any copy buffer, in uneven chunks.
-func testUploadCommitLarge(t *testing.T, d Driver) {
-	ctx := context.Background()
-	content := bytes.Repeat([]byte("0123456789abcdefghijklmnopqrstu"), 100_000) // ~3 MiB
-	if err := d.CreateUpload(ctx, "big"); err != nil {
-		t.Fatal(err)
-	}
+// commitChunks stages content in chunks of the given sizes (the last takes the
+// rest), commits it and reads it back whole and from an offset.
+func commitChunks(t *testing.T, d Driver, content []byte, sizes ...int) {
+	t.Helper()
+	var chunks []string
 	for off := 0; off < len(content); {
-		end := min(off+1_300_001, len(content))
-		n, err := d.WriteUpload(ctx, "big", int64(off), bytes.NewReader(content[off:end]))
-		if err != nil || n != int64(end-off) {
-			t.Fatalf("WriteUpload at %d = %d, %v", off, n, err)
+		end := len(content)
+		if len(chunks) < len(sizes) {
+			end = min(off+sizes[len(chunks)], len(content))
 		}
+		chunks = append(chunks, string(content[off:end]))
 		off = end
 	}
+	parts := mustStage(t, d, "big", chunks...)
 	dg := digest.FromBytes(content)
-	if err := d.CommitUpload(ctx, "big", dg, int64(len(content))); err != nil {
+	if err := d.CommitUpload(context.Background(), "big", parts, dg); err != nil {
 		t.Fatal(err)
 	}
 	wantBlob(t, d, dg, content)
-	got := readBlob(t, d, dg, 2_000_000)
-	if !bytes.Equal(got, content[2_000_000:]) {
-		t.Fatal("Open at 2000000 returned other bytes")
+	off := len(content) / 3
+	if got := readBlob(t, d, dg, int64(off)); !bytes.Equal(got, content[off:]) {
+		t.Fatalf("Open at %d returned other bytes", off)
 	}
+}
+
+// testUploadCommitLargeParts commits parts S3 can compose (5 MiB and more).
+func testUploadCommitLargeParts(t *testing.T, d Driver) {
+	commitChunks(t, d, patterned(13<<20), 6<<20, 6<<20)
+}
+
+// testUploadCommitSmallParts commits uneven parts below S3's 5 MiB minimum.
+func testUploadCommitSmallParts(t *testing.T, d Driver) {
+	commitChunks(t, d, patterned(3<<20+17), 1_300_001, 7, 1_300_001)
 }
 
 // testUploadCommitAtomic watches the blob while it is committed: a reader sees no
@@ -365,7 +441,7 @@ func testUploadCommitLarge(t *testing.T, d Driver) {
 func testUploadCommitAtomic(t *testing.T, d Driver) {
 	ctx := context.Background()
 	content := bytes.Repeat([]byte("atomic!"), 300_000)
-	mustStage(t, d, "u1", string(content))
+	parts := mustStage(t, d, "u1", string(content[:1<<20]), string(content[1<<20:]))
 	dg := digest.FromBytes(content)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -389,7 +465,7 @@ func testUploadCommitAtomic(t *testing.T, d Driver) {
 			}
 		})
 	}
-	err := d.CommitUpload(ctx, "u1", dg, int64(len(content)))
+	err := d.CommitUpload(ctx, "u1", parts, dg)
 	close(done)
 	wg.Wait()
 	if err != nil {
@@ -400,12 +476,12 @@ func testUploadCommitAtomic(t *testing.T, d Driver) {
 
 func testUploadAbort(t *testing.T, d Driver) {
 	ctx := context.Background()
-	mustStage(t, d, "u1", "discard me")
-	mustStage(t, d, "u2", "keep me")
+	gone := mustStage(t, d, "u1", "discard me")
+	kept := mustStage(t, d, "u2", "keep me")
 	if err := d.AbortUpload(ctx, "u1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.ReadUpload(ctx, "u1"); !errors.Is(err, ErrUploadNotFound) {
+	if _, err := d.ReadUpload(ctx, "u1", gone); !errors.Is(err, ErrUploadNotFound) {
 		t.Fatalf("ReadUpload after abort: %v, want ErrUploadNotFound", err)
 	}
 	if err := d.AbortUpload(ctx, "u1"); err != nil {
@@ -414,7 +490,7 @@ func testUploadAbort(t *testing.T, d Driver) {
 	if ids := uploadIDs(t, d); !slices.Equal(ids, []string{"u2"}) {
 		t.Fatalf("uploads after abort = %v, want [u2]", ids)
 	}
-	wantStaged(t, d, "u2", "keep me")
+	wantStaged(t, d, "u2", kept, "keep me")
 }
 
 func testListUploads(t *testing.T, d Driver) {
@@ -422,8 +498,7 @@ func testListUploads(t *testing.T, d Driver) {
 		t.Fatalf("new driver lists uploads %v", ids)
 	}
 	before := time.Now().Add(-time.Minute)
-	want := map[string]int64{"a": 0, "b-1": 3, "C_2": 11}
-	mustStage(t, d, "a")
+	want := map[string]int64{"b-1": 3, "C_2": 11}
 	mustStage(t, d, "b-1", "abc")
 	mustStage(t, d, "C_2", "hello", " world")
 	list, err := d.ListUploads(context.Background())
@@ -447,24 +522,44 @@ func testListUploads(t *testing.T, d Driver) {
 	}
 }
 
+// testSweep: a sweep keeps uploads and blobs, and only touches debris older than
+// its cutoff.
+func testSweep(t *testing.T, d Driver) {
+	ctx := context.Background()
+	parts := mustStage(t, d, "u1", "staged")
+	dg := mustPut(t, d, []byte("blob"))
+	for _, cutoff := range []time.Time{time.Now().Add(-time.Hour), time.Now().Add(time.Hour)} {
+		if _, err := d.Sweep(ctx, cutoff); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantStaged(t, d, "u1", parts, "staged")
+	wantBlob(t, d, dg, []byte("blob"))
+}
+
 func testInvalidUploadIDs(t *testing.T, d Driver) {
 	ctx := context.Background()
 	dg := digest.FromString("")
+	good := []Part{{Name: "00000000000000000000-0123456789abcdef"}}
 	for _, id := range invalidIDs {
-		if err := d.CreateUpload(ctx, id); !errors.Is(err, ErrInvalidID) {
-			t.Errorf("CreateUpload(%q): %v, want ErrInvalidID", id, err)
+		if _, err := d.WritePart(ctx, id, 0, strings.NewReader("x")); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("WritePart(%q): %v, want ErrInvalidID", id, err)
 		}
-		if _, err := d.WriteUpload(ctx, id, 0, strings.NewReader("x")); !errors.Is(err, ErrInvalidID) {
-			t.Errorf("WriteUpload(%q): %v, want ErrInvalidID", id, err)
-		}
-		if _, err := d.ReadUpload(ctx, id); !errors.Is(err, ErrInvalidID) {
+		if _, err := d.ReadUpload(ctx, id, good); !errors.Is(err, ErrInvalidID) {
 			t.Errorf("ReadUpload(%q): %v, want ErrInvalidID", id, err)
 		}
-		if err := d.CommitUpload(ctx, id, dg, 0); !errors.Is(err, ErrInvalidID) {
+		if err := d.CommitUpload(ctx, id, good, dg); !errors.Is(err, ErrInvalidID) {
 			t.Errorf("CommitUpload(%q): %v, want ErrInvalidID", id, err)
 		}
 		if err := d.AbortUpload(ctx, id); !errors.Is(err, ErrInvalidID) {
 			t.Errorf("AbortUpload(%q): %v, want ErrInvalidID", id, err)
+		}
+		bad := []Part{{Name: id}}
+		if _, err := d.ReadUpload(ctx, "u1", bad); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("ReadUpload with part %q: %v, want ErrInvalidID", id, err)
+		}
+		if err := d.DeletePart(ctx, "u1", bad[0]); !errors.Is(err, ErrInvalidID) {
+			t.Errorf("DeletePart(%q): %v, want ErrInvalidID", id, err)
 		}
 	}
 	if ids := uploadIDs(t, d); len(ids) != 0 {
@@ -473,7 +568,7 @@ func testInvalidUploadIDs(t *testing.T, d Driver) {
 	wantNoBlob(t, d, dg)
 }
 
-// invalidIDs are upload ids every driver refuses.
+// invalidIDs are upload ids and part names every driver refuses.
 var invalidIDs = []string{
 	"",
 	".",
@@ -488,29 +583,4 @@ var invalidIDs = []string{
 	"é",
 	"id\n",
 	strings.Repeat("a", 65),
-}
-
-// testUploadLock: one holder at a time, released by unlock, and gone with the upload.
-func testUploadLock(t *testing.T, d Driver) {
-	ctx := context.Background()
-	mustStage(t, d, "locked", "abc")
-	unlock, err := d.LockUpload(ctx, "locked")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.LockUpload(ctx, "locked"); !errors.Is(err, ErrUploadBusy) {
-		t.Fatalf("second lock: %v, want ErrUploadBusy", err)
-	}
-	unlock()
-	unlock2, err := d.LockUpload(ctx, "locked")
-	if err != nil {
-		t.Fatalf("lock after unlock: %v", err)
-	}
-	unlock2()
-	if err := d.CommitUpload(ctx, "locked", digest.FromString("abc"), 3); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.LockUpload(ctx, "locked"); !errors.Is(err, ErrUploadNotFound) {
-		t.Fatalf("lock of a committed upload: %v, want ErrUploadNotFound", err)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,16 @@ const (
 	mtConfig   = "application/vnd.oci.image.config.v1+json"
 	mtLayer    = "application/vnd.oci.image.layer.v1.tar"
 )
+
+// adminPassword is the password of the admin user of the registries the benchmark
+// starts (BERTH_ADMIN_PASSWORD); it is random per run.
+var adminPassword = func() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}()
 
 // client speaks the distribution API to one registry over keep-alive connections.
 type client struct {
@@ -50,6 +61,7 @@ func (c *client) do(want int, method, pathOrURL string, body []byte, hdr ...stri
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	req.SetBasicAuth("admin", adminPassword)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, nil, err

@@ -11,8 +11,8 @@ import (
 
 // Repositories of the benchmark.
 const (
-	putRepo  = "kvbench/put"
-	tagsRepo = "kvbench/tags"
+	putRepo  = "library/kvbench-put"
+	tagsRepo = "library/kvbench-tags"
 )
 
 // fillers is how many goroutines fill the tags repository (untimed).

@@ -39,6 +39,7 @@ func startProcess(berth, logDir, name string, args ...string) (*process, error) 
 	}
 	defer f.Close()
 	p.cmd = exec.Command(berth, args...)
+	p.cmd.Env = append(os.Environ(), "BERTH_ADMIN_PASSWORD="+adminPassword)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		return nil, err

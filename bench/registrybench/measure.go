@@ -30,7 +30,7 @@ type transfer struct {
 func measure(ctx context.Context, s *server, cfg config, gen loadGen, img *image,
 	b blob) (measurement, error) {
 	var m measurement
-	c, err := newClient(s.url)
+	c, err := newClient(s)
 	if err != nil {
 		return m, err
 	}
@@ -132,35 +132,39 @@ func perGiB(d time.Duration, n int64) time.Duration {
 	return time.Duration(float64(d) * float64(1<<30) / float64(n))
 }
 
-// bigResult holds Berth's figures for the big blob.
-type bigResult struct {
+// freshResult holds the figures of one blob moved through a fresh Berth.
+type freshResult struct {
 	blob    transfer
 	peakRSS int64
 }
 
-// measureBig starts a fresh Berth, pushes and pulls a big blob through it and reads
-// its peak RSS, which must not grow with the blob.
-func measureBig(ctx context.Context, cfg config, work string) (*bigResult, error) {
-	logf("hashing the %v big blob", &cfg.bigSize)
-	b, err := newBlob(2, int64(cfg.bigSize))
+// measureFresh starts a fresh Berth, pushes and pulls a blob of n bytes through it
+// and reads its peak RSS, which must not grow with the blob.
+func measureFresh(ctx context.Context, e *env, n int64, seed uint64) (freshResult, error) {
+	r := freshResult{}
+	logf("hashing the %v blob for a fresh berth", (*size)(&n))
+	b, err := newBlob(seed, n)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	logf("starting a fresh berth for the big blob")
-	s, err := startServer(ctx, berthSpec(cfg.berthBin), work)
+	bucket, err := e.bucket(ctx, "berth")
 	if err != nil {
-		return nil, err
+		return r, err
+	}
+	logf("starting a fresh berth for the %v blob", (*size)(&n))
+	s, err := startServer(ctx, berthSpec(e.cfg.berthBin, bucket, ""), e.work)
+	if err != nil {
+		return r, err
 	}
 	defer s.stop()
-	c, err := newClient(s.url)
+	c, err := newClient(s)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	r := &bigResult{}
-	if r.blob, err = pushPull(ctx, s, c, b, cfg.upload, 1); err != nil {
-		return nil, err
+	if r.blob, err = pushPull(ctx, s, c, b, e.cfg.upload, 1); err != nil {
+		return r, err
 	}
 	r.peakRSS, err = peakRSS(s.pid())
-	logf("berth: big blob peak RSS %.0f MiB", mib(r.peakRSS))
+	logf("berth: %v blob, peak RSS %.0f MiB", (*size)(&n), mib(r.peakRSS))
 	return r, err
 }

@@ -11,18 +11,20 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// client speaks the parts of the OCI Distribution API the benchmark needs.
+// client speaks the parts of the OCI Distribution API the benchmark needs. It sends
+// the server's Basic credentials, if any, with every request.
 type client struct {
-	base *url.URL
-	hc   *http.Client
+	base       *url.URL
+	hc         *http.Client
+	user, pass string
 }
 
-func newClient(baseURL string) (*client, error) {
-	base, err := url.Parse(baseURL)
+func newClient(s *server) (*client, error) {
+	base, err := url.Parse(s.url)
 	if err != nil {
 		return nil, err
 	}
-	return &client{base: base, hc: &http.Client{}}, nil
+	return &client{base: base, hc: &http.Client{}, user: s.user, pass: s.pass}, nil
 }
 
 // do sends req and checks that the response has status want; the caller closes
@@ -47,7 +49,11 @@ func (c *client) request(ctx context.Context, method, ref string, body io.Reader
 	if err != nil {
 		return nil, err
 	}
-	return http.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err == nil && c.user != "" {
+		req.SetBasicAuth(c.user, c.pass)
+	}
+	return req, err
 }
 
 // pushBlob uploads size bytes from body as blob dgst. Mode "put" sends the body in the

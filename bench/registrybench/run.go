@@ -7,13 +7,29 @@ import (
 	"time"
 )
 
-// Repositories and tag the benchmark writes to.
+// Repositories and tag the benchmark writes to. They are in Berth's public project
+// "library"; Distribution takes any name.
 const (
-	imageRepo = "bench/app"
+	imageRepo = "library/bench-app"
 	imageTag  = "v1"
-	blobRepo  = "bench/blob"
+	blobRepo  = "library/bench-blob"
 	warmup    = 2 * time.Second
 )
+
+// env is what every server of a run shares.
+type env struct {
+	cfg  config
+	work string     // parent of the data directories
+	s3   *s3Backend // nil unless -storage s3
+}
+
+// bucket returns a new bucket for owner with -storage s3, else nil.
+func (e *env) bucket(ctx context.Context, owner string) (*s3Bucket, error) {
+	if e.s3 == nil {
+		return nil, nil
+	}
+	return e.s3.newBucket(ctx, owner)
+}
 
 // run measures every configured server and prints the report to stdout.
 func run(ctx context.Context, cfg config) error {
@@ -29,14 +45,28 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	e := &env{cfg: cfg, work: work}
+	if cfg.storage == "s3" {
+		if e.s3, err = startS3(ctx, cfg.minioBin, work); err != nil {
+			return err
+		}
+		defer e.s3.stop()
+	}
 
 	rep := newReport(cfg, gen.name())
-	if err := measureSideBySide(ctx, cfg, gen, work, rep); err != nil {
+	if err := measureSideBySide(ctx, e, gen, rep); err != nil {
 		return err
 	}
-	if cfg.berthBin != "" && cfg.bigSize > 0 {
-		if rep.big, err = measureBig(ctx, cfg, work); err != nil {
-			return err
+	if cfg.berthBin != "" {
+		for i, sz := range []size{cfg.smallSize, cfg.bigSize} {
+			if sz == 0 {
+				continue
+			}
+			r, err := measureFresh(ctx, e, int64(sz), uint64(2+i))
+			if err != nil {
+				return err
+			}
+			rep.fresh = append(rep.fresh, r)
 		}
 	}
 	rep.print(os.Stdout)
@@ -44,15 +74,14 @@ func run(ctx context.Context, cfg config) error {
 }
 
 // measureSideBySide starts every configured server, then measures them one at a time.
-func measureSideBySide(ctx context.Context, cfg config, gen loadGen, work string,
-	rep *report) error {
-	servers, err := startAll(ctx, cfg, work)
+func measureSideBySide(ctx context.Context, e *env, gen loadGen, rep *report) error {
+	servers, err := startAll(ctx, e)
 	defer stopAll(servers)
 	if err != nil {
 		return err
 	}
-	logf("hashing the %v test blob", &cfg.blobSize)
-	b, err := newBlob(1, int64(cfg.blobSize))
+	logf("hashing the %v test blob", &e.cfg.blobSize)
+	b, err := newBlob(1, int64(e.cfg.blobSize))
 	if err != nil {
 		return err
 	}
@@ -61,7 +90,7 @@ func measureSideBySide(ctx context.Context, cfg config, gen loadGen, work string
 		return err
 	}
 	for _, s := range servers {
-		m, err := measure(ctx, s, cfg, gen, img, b)
+		m, err := measure(ctx, s, e.cfg, gen, img, b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
@@ -71,18 +100,26 @@ func measureSideBySide(ctx context.Context, cfg config, gen loadGen, work string
 }
 
 // startAll starts Berth and Distribution, whichever are configured.
-func startAll(ctx context.Context, cfg config, work string) ([]*server, error) {
+func startAll(ctx context.Context, e *env) ([]*server, error) {
 	var specs []serverSpec
-	if cfg.berthBin != "" {
-		specs = append(specs, berthSpec(cfg.berthBin))
+	if e.cfg.berthBin != "" {
+		bucket, err := e.bucket(ctx, "berth")
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, berthSpec(e.cfg.berthBin, bucket, e.cfg.berthDebug))
 	}
-	if cfg.registryBin != "" {
-		specs = append(specs, distributionSpec(cfg.registryBin))
+	if e.cfg.registryBin != "" {
+		bucket, err := e.bucket(ctx, "distribution")
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, distributionSpec(e.cfg.registryBin, bucket))
 	}
 	var servers []*server
 	for _, spec := range specs {
 		logf("starting %s", spec.name)
-		s, err := startServer(ctx, spec, work)
+		s, err := startServer(ctx, spec, e.work)
 		if err != nil {
 			return servers, err
 		}

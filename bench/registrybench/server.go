@@ -22,7 +22,10 @@ const readyTimeout = 90 * time.Second
 type serverSpec struct {
 	name      string
 	bin       string
-	readyPath string // GET path that answers 200 once the server is ready
+	readyPath string   // GET path that answers 200 once the server is ready
+	env       []string // added to the benchmark's environment
+	// user and password, when set, go with every request as Basic credentials.
+	user, password string
 	// args returns the command-line arguments for a server on addr storing under dir.
 	args func(addr, dir string) ([]string, error)
 }
@@ -31,6 +34,9 @@ type serverSpec struct {
 type server struct {
 	name    string
 	url     string // base URL, e.g. http://127.0.0.1:5000
+	addr    string // host:port of url
+	user    string // Basic credentials of the benchmark's requests; "" sends none
+	pass    string
 	dir     string // data directory, removed by stop
 	logPath string
 	cmd     *exec.Cmd
@@ -49,7 +55,8 @@ func startServer(ctx context.Context, spec serverSpec, work string) (*server, er
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: spec.name, url: "http://" + addr, dir: dir}
+	s := &server{name: spec.name, url: "http://" + addr, addr: addr, dir: dir,
+		user: spec.user, pass: spec.password}
 	if err := s.launch(spec, addr); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -72,6 +79,7 @@ func (s *server) launch(spec serverSpec, addr string) error {
 		return err
 	}
 	s.cmd = exec.Command(spec.bin, args...)
+	s.cmd.Env = append(os.Environ(), spec.env...)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	// The server dies with the benchmark even if the benchmark is killed.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"berth.dev/berth/auth"
+	"berth.dev/berth/gateway"
 	"berth.dev/berth/policies"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	Audit AuditConfig `yaml:"audit"`
 	// KV selects the metadata store.
 	KV KVConfig `yaml:"kv"`
+	// Storage selects where blobs live.
+	Storage StorageConfig `yaml:"storage"`
+	// TrustedProxies lists, comma-separated, the addresses and CIDR prefixes of load
+	// balancers whose X-Forwarded-For and X-Forwarded-Proto headers are believed.
+	TrustedProxies string `yaml:"trusted_proxies"`
 	// Auth configures authentication and the token service.
 	Auth AuthConfig `yaml:"auth"`
 	// Policies binds built-in policies to admission hooks (file only; none means
@@ -96,7 +102,10 @@ func DefaultConfig() Config {
 		Audit:     AuditConfig{Retention: 7 * 24 * time.Hour},
 		KV:        KVConfig{RequestTimeout: 5 * time.Second},
 		P2P:       defaultSeedConfig(),
-		Auth:      AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
+		Storage: StorageConfig{
+			Driver: "filesystem", RedirectTTL: 10 * time.Minute, S3: S3Config{TLS: true},
+		},
+		Auth: AuthConfig{Service: "berth-registry", TokenTTL: 5 * time.Minute},
 	}
 }
 
@@ -123,13 +132,16 @@ func (c Config) Validate() error {
 	if c.Auth.TokenTTL <= 0 || c.Auth.TokenTTL > auth.MaxTokenTTL {
 		return fmt.Errorf("auth.token_ttl must be in (0, %v]", auth.MaxTokenTTL)
 	}
+	if _, err := gateway.ParseTrustedProxies(splitList(c.TrustedProxies)); err != nil {
+		return err
+	}
 	if c.Audit.Retention <= 0 {
 		return errors.New("audit.retention must be positive")
 	}
 	if c.KV.RequestTimeout <= 0 {
 		return errors.New("kv.request_timeout must be positive")
 	}
-	return nil
+	return c.Storage.validate()
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -17,7 +17,9 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
-	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), userCmd(), robotCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd(), auditCmd())
+	root.AddCommand(pluginCmd())
+	root.AddCommand(policyCmd())
 	root.AddCommand(peerCmd(), preheatCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "berth:", err)

@@ -19,7 +19,6 @@ import (
 	"berth.dev/berth/gateway"
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/registry"
-	"berth.dev/berth/storage"
 )
 
 func serveCmd() *cobra.Command {
@@ -83,8 +82,8 @@ func newLogger(cfg Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// serve runs the gateway, an embedded metadata member and filesystem storage until
-// ctx ends.
+// serve runs the gateway with the configured metadata store (an embedded member by
+// default) and blob storage until ctx ends.
 func serve(ctx context.Context, cfg Config) error {
 	log := newLogger(cfg)
 	dataDir, err := filepath.Abs(cfg.DataDir)
@@ -99,7 +98,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer store.Close()
-	blobs, err := storage.NewFilesystem(filepath.Join(dataDir, "storage"))
+	blobs, err := openBlobs(ctx, cfg.Storage, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -108,21 +107,23 @@ func serve(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	engine, stopPolicies, err := startPolicies(ctx, cfg.Policies, dataDir, log)
+	pol, err := startPolicies(ctx, cfg.Policies, dataDir, store, blobs, log)
 	if err != nil {
 		return err
 	}
-	defer stopPolicies()
+	defer pol.stop()
 	access, err := startAuth(ctx, cfg, store, dataDir, log)
 	if err != nil {
 		return err
 	}
+	adm := &admission{e: pol.engine, blobs: blobs}
 	opts := registry.Options{UploadTTL: cfg.Uploads.TTL, EventRetention: cfg.Audit.Retention,
-		Quotas: quotas{access.Service}}
-	if engine != nil {
-		opts.Admission = admission{engine}
+		Quotas: quotas{access.Service}, Admission: adm}
+	if cfg.Storage.Redirect {
+		opts.RedirectTTL = cfg.Storage.RedirectTTL
 	}
 	reg := registry.New(store, blobs, log, opts)
+	adm.reg = reg
 	if err := reg.Start(ctx); err != nil {
 		return err
 	}
@@ -132,7 +133,10 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stopSeed()
-	return runGateway(ctx, cfg.Addr, dataDir, reg, gateway.Config{Auth: access, P2P: seed}, log)
+	pol.run(ctx, store, adm, log)
+	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
+	gcfg := gateway.Config{Auth: access, Policies: pol.catalog, P2P: seed}
+	return runGateway(ctx, cfg, dataDir, reg, gcfg, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -170,13 +174,14 @@ func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
 }
 
 func runGateway(
-	ctx context.Context, addr, dataDir string, reg *registry.Registry, gcfg gateway.Config,
-	log *slog.Logger,
+	ctx context.Context, cfg Config, dataDir string, reg *registry.Registry,
+	gcfg gateway.Config, log *slog.Logger,
 ) error {
-	l, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	gcfg.TrustedProxies = splitList(cfg.TrustedProxies)
 	srv := gateway.New(reg, log, gcfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()

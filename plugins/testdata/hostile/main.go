@@ -1,5 +1,6 @@
 // Command hostile is a test plugin that misbehaves on demand: the tag of a push
-// names the misdeed. Any other tag is allowed.
+// names the misdeed. Any other tag is allowed. The configuration {"at_init": MISDEED}
+// misbehaves while the binding validates it instead.
 package main
 
 import (
@@ -14,8 +15,22 @@ func rawManifest(ptr unsafe.Pointer, capacity uint32) int64
 
 var hoard [][]byte
 
-func push(_ *struct{}, r *sdk.PushRequest) (sdk.Decision, error) {
-	switch r.Tag {
+// config is the binding's configuration.
+type config struct {
+	AtInit string `json:"at_init"`
+}
+
+func validate(c *config) error {
+	_, err := misbehave(c.AtInit)
+	return err
+}
+
+func push(_ *config, r *sdk.PushRequest) (sdk.Decision, error) {
+	return misbehave(r.Tag)
+}
+
+func misbehave(what string) (sdk.Decision, error) {
+	switch what {
 	case "loop":
 		for {
 		}
@@ -39,7 +54,7 @@ func push(_ *struct{}, r *sdk.PushRequest) (sdk.Decision, error) {
 }
 
 func init() {
-	sdk.Register(sdk.Plugin[struct{}]{Name: "hostile", Push: push})
+	sdk.Register(sdk.Plugin[config]{Name: "hostile", Validate: validate, Push: push})
 }
 
 func main() {}

@@ -7,8 +7,8 @@
 // Patterns are globs (path.Match); at least one is required. Creating a matching
 // tag, pushing the same manifest again and pushing by digest are allowed.
 //
-// The policy needs to know what the tag points to before the push, which ABI 1.0
-// does not tell; see README.md and state.go.
+// The policy needs to know what the tag points to before the push: the request's
+// tag_state, which hosts of ABI 1.1 set (README.md).
 package main
 
 import (

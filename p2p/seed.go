@@ -157,9 +157,16 @@ func (s *Seed) computeMap(
 	return m, nil
 }
 
-// holder returns the seed's view of blob d, whose piece map must exist already
-// (an agent asked the gateway for it before asking the seed for pieces).
+// holder returns the seed's view of blob d. Its piece map must exist already (an
+// agent asked the gateway for it before asking the seed for pieces); it is read
+// from metadata once, then kept with the blob's send counts.
 func (s *Seed) holder(ctx context.Context, d digest.Digest) (holder, error) {
+	s.mu.Lock()
+	sb := s.sent[d]
+	s.mu.Unlock()
+	if sb != nil {
+		return sb, nil
+	}
 	b, err := s.store.Get(ctx, piecesKey(d, s.cfg.PieceSize))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotHeld, d)
@@ -170,14 +177,14 @@ func (s *Seed) holder(ctx context.Context, d digest.Digest) (holder, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sb := s.sent[d]
-	if sb == nil {
-		if len(s.sent) >= maxSeedBlobs {
-			clear(s.sent)
-		}
-		sb = &seedBlob{seed: s, m: &m, sent: make([]int, m.Count())}
-		s.sent[d] = sb
+	if sb := s.sent[d]; sb != nil {
+		return sb, nil
 	}
+	if len(s.sent) >= maxSeedBlobs {
+		clear(s.sent)
+	}
+	sb = &seedBlob{seed: s, m: &m, sent: make([]int, m.Count())}
+	s.sent[d] = sb
 	return sb, nil
 }
 

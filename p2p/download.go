@@ -338,6 +338,8 @@ func (d *download) start(
 	req := d.request()
 	req.Urgent = urgent
 	req.Want = want
+	have, _ := d.entry.snapshot()
+	req.Have = have.count()
 	if i >= 0 {
 		req.Want = newBitfield(d.m.Count())
 		req.Want.set(i)

@@ -53,12 +53,12 @@ type pieceServer struct {
 	// delivers every piece late, while few sends at full rate let the receivers
 	// relay the first pieces early. A request waits up to slotWait for a slot (the
 	// piece is picked then), else it is declined as busy.
-	slots chan struct{}
+	slots *uploadSlots
 }
 
 func newPieceServer(h holders, key ed25519.PublicKey, uploads int, rate int64) *pieceServer {
 	return &pieceServer{holders: h, key: key, upload: newLimiter(rate),
-		slots: make(chan struct{}, max(uploads, 1))}
+		slots: newUploadSlots(uploads)}
 }
 
 // register makes h answer the piece protocol.
@@ -142,17 +142,11 @@ func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder,
 }
 
 func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {
-	wait := time.NewTimer(slotWait)
-	defer wait.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-wait.C:
+	if !s.slots.acquire(ctx, req.Have, slotWait) {
 		writeFrame(st, answer{Error: "busy", Declined: true})
 		return
-	case <-ctx.Done():
-		return
 	}
+	defer s.slots.release()
 	i, err := h.pick(req.Want, req.Urgent)
 	if err != nil {
 		writeFrame(st, answer{Error: err.Error(), Declined: errors.Is(err, ErrDeclined)})

@@ -35,6 +35,9 @@ type request struct {
 	Want bitfield `json:"want,omitempty"`
 	// Urgent tells a seed that the asker is stalled, so it sends a piece again.
 	Urgent bool `json:"urgent,omitempty"`
+	// Have is, for opPiece, how many pieces the asker holds: busy peers serve the
+	// askers that hold the fewest first.
+	Have int `json:"have,omitempty"`
 }
 
 // answer is the header of the reply; for a piece, the piece's bytes follow it.

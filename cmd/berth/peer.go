@@ -98,6 +98,10 @@ func serveMirror(ctx context.Context, addr string, h http.Handler, log *slog.Log
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	log.Info("registry mirror serving", "addr", l.Addr().String())
+	if !isLoopback(l.Addr()) {
+		log.Warn("the mirror listens beyond loopback over plain HTTP: clients' credentials "+
+			"cross the network in the clear", "addr", l.Addr().String())
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -106,4 +110,10 @@ func serveMirror(ctx context.Context, addr string, h http.Handler, log *slog.Log
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// isLoopback reports whether addr only accepts connections from this machine.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

@@ -236,7 +236,8 @@ func TestClientLogins(t *testing.T) {
 	}
 	login(crane, "auth", "login", s.addr, "-u", adminUser, "--password-stdin")
 	writeFile(t, filepath.Join(work, "l.tar"), tarFile(t, "f", randomBytes(t, 1024)))
-	use(crane, "--insecure", "append", "--oci-empty-base", "-f", "l.tar", "-t", s.ref("team/logins:v1"))
+	use(crane, "--insecure", "append", "--oci-empty-base", "-f", "l.tar",
+		"-t", s.ref("team/logins:v1"))
 	os.Remove(authFile)
 
 	login(oras, "login", "--plain-http", "-u", adminUser, "--password-stdin", s.addr)

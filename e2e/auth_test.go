@@ -75,8 +75,10 @@ func TestTokens(t *testing.T) {
 	}
 
 	pull := token(t, g1.addr, adminUser, adminPassword, "repository:cluster/a:pull")
-	wantStatus(t, "pull token, GET cluster/a on the issuing gateway", get(g1.addr, pull, "cluster/a"), 200)
-	wantStatus(t, "pull token, GET cluster/a on the other gateway", get(g2.addr, pull, "cluster/a"), 200)
+	wantStatus(t, "pull token, GET cluster/a on the issuing gateway",
+		get(g1.addr, pull, "cluster/a"), 200)
+	wantStatus(t, "pull token, GET cluster/a on the other gateway",
+		get(g2.addr, pull, "cluster/a"), 200)
 	r := get(g1.addr, pull, "cluster/b")
 	wantStatus(t, "token for cluster/a, GET cluster/b", r, 401)
 	r = bearer(t, g1.addr, pull, "PUT", "/v2/cluster/a/manifests/v2", img.manifest,

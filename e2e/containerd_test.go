@@ -59,7 +59,8 @@ func TestContainerdPull(t *testing.T) {
 
 	sock := startContainerd(t, containerd, ctr, work)
 	ctrArgs := []string{"-a", sock, "-n", ctrNamespace}
-	run(t, work, ctr, append(ctrArgs, "images", "pull", "--plain-http", "--user", adminUser+":"+adminPassword,
+	run(t, work, ctr, append(ctrArgs, "images", "pull", "--plain-http",
+		"--user", adminUser+":"+adminPassword,
 		"--snapshotter", "native", ref)...)
 
 	if got := ctrImageDigest(t, work, ctr, ctrArgs, ref); got != img.desc.Digest {
@@ -92,7 +93,8 @@ func testContainerdIndex(t *testing.T, s *server, work, ctr string, ctrArgs []st
 	}
 
 	ref := s.ref("ctr/multi:v1")
-	run(t, work, ctr, append(ctrArgs, "images", "pull", "--plain-http", "--user", adminUser+":"+adminPassword,
+	run(t, work, ctr, append(ctrArgs, "images", "pull", "--plain-http",
+		"--user", adminUser+":"+adminPassword,
 		"--snapshotter", "native", ref)...)
 	if got := ctrImageDigest(t, work, ctr, ctrArgs, ref); got != sha256Digest(index) {
 		t.Errorf("ctr images ls: %s has digest %q, want the index %s", ref, got, sha256Digest(index))

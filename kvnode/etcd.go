@@ -163,7 +163,16 @@ func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
 // Watch streams the changes under prefix until ctx ends or the watch breaks.
 func (s *EtcdStore) Watch(ctx context.Context, prefix string) <-chan Change {
 	out := make(chan Change, 64)
-	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix())
+	// etcd registers a watch asynchronously, from the revision current when the server
+	// gets it: a change committed between this call and then would be missed. Start
+	// from the revision after the one current now instead.
+	head, err := s.cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		close(out)
+		return out
+	}
+	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(),
+		clientv3.WithRev(head.Header.Revision+1))
 	go func() {
 		defer close(out)
 		for resp := range wch {

@@ -70,21 +70,53 @@ func (r *Registry) PutManifest(
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := r.admitPush(ctx, repo, tags, d, m.MediaType, body); err != nil {
-		return Manifest{}, err
-	}
-	if err := r.blobs.Put(ctx, d, bytes.NewReader(body)); err != nil {
-		return Manifest{}, fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
-	}
 	rec := manifestRecord{
 		MediaType: m.MediaType, Size: int64(len(body)), ArtifactType: m.artifactType(),
 		Subject: m.subjectDigest(),
 	}
-	q, err := r.quotaFor(ctx, repo)
+	// A tag that moves between admission and commit makes the push ask again: the
+	// admission must have decided on what the commit replaces.
+	for attempt := 1; ; attempt++ {
+		err = r.admitAndCommit(ctx, repo, tags, d, m, rec, body)
+		if !errors.Is(err, errTagMoved) {
+			break
+		}
+		if attempt == maxAdmitAttempts {
+			return Manifest{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+	}
 	if err != nil {
 		return Manifest{}, err
 	}
-	err = r.update(ctx, func(tx kvnode.Txn) error {
+	r.cache.add(d, body)
+	return Manifest{
+		Digest: d, MediaType: m.MediaType, Size: rec.Size, Subject: rec.Subject, Tags: tags,
+	}, nil
+}
+
+// maxAdmitAttempts bounds how often a push is admitted again because its tag moved.
+const maxAdmitAttempts = 3
+
+// admitAndCommit admits a validated manifest push, stores its body and commits it.
+func (r *Registry) admitAndCommit(
+	ctx context.Context, repo string, tags []string, d digest.Digest, m *manifestJSON,
+	rec manifestRecord, body []byte,
+) error {
+	seen, err := r.admitPush(ctx, repo, tags, d, m.MediaType, body)
+	if err != nil {
+		return err
+	}
+	if err := r.blobs.Put(ctx, d, bytes.NewReader(body)); err != nil {
+		return fmt.Errorf("%w: storage: %v", ErrUnavailable, err)
+	}
+	q, err := r.quotaFor(ctx, repo)
+	if err != nil {
+		return err
+	}
+	return r.update(ctx, func(tx kvnode.Txn) error {
+		if err := checkTagStates(tx, repo, seen); err != nil {
+			return err
+		}
 		if err := checkReferences(tx, repo, m); err != nil {
 			return err
 		}
@@ -94,13 +126,6 @@ func (r *Registry) PutManifest(
 		r.commitManifest(ctx, tx, repo, tags, d, rec, referrerAnnotations(m.Annotations))
 		return nil
 	})
-	if err != nil {
-		return Manifest{}, err
-	}
-	r.cache.add(d, body)
-	return Manifest{
-		Digest: d, MediaType: m.MediaType, Size: rec.Size, Subject: rec.Subject, Tags: tags,
-	}, nil
 }
 
 // referrerAnnotations returns the annotations a referrers entry keeps: all of them,

@@ -27,33 +27,25 @@ func (a *admission) AdmitPush(ctx context.Context, p registry.PushInfo) error {
 	if !a.e.Binds(policies.HookPush, p.Repository) {
 		return nil
 	}
-	state, err := a.tagState(ctx, p.Repository, p.Tag)
-	if err != nil {
-		return err
-	}
 	s := &subject{a: a, repo: p.Repository, digest: p.Digest, manifest: p.Manifest}
 	return denied(a.e.Push(ctx, sdk.PushRequest{
 		Repository: p.Repository, Tag: p.Tag, Digest: p.Digest.String(),
-		MediaType: p.MediaType, Manifest: policies.Summarize(p.Manifest), TagState: state,
+		MediaType: p.MediaType, Manifest: policies.Summarize(p.Manifest),
+		TagState: sdkTagState(p.TagState),
 	}, s))
 }
 
-// tagState returns what tag names before the push (ABI 1.1); nil for no tag.
-//
-// BUG(policies): the state is read before the push's transaction, not in it: two
-// concurrent first pushes of one tag both see it absent.
-func (a *admission) tagState(ctx context.Context, repo, tag string) (*sdk.TagState, error) {
-	if tag == "" {
-		return nil, nil
+// sdkTagState is the registry's view of a pushed tag as ABI 1.1 carries it; the
+// registry commits the push only if the tag still names the same thing.
+func sdkTagState(t *registry.TagState) *sdk.TagState {
+	if t == nil {
+		return nil
 	}
-	m, err := a.reg.StatManifest(ctx, repo, registry.Reference{Tag: tag})
-	if errors.Is(err, registry.ErrManifestUnknown) {
-		return &sdk.TagState{}, nil
+	st := &sdk.TagState{Exists: t.Exists}
+	if t.Exists {
+		st.Digest = t.Digest.String()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &sdk.TagState{Exists: true, Digest: m.Digest.String()}, nil
+	return st
 }
 
 func (a *admission) AdmitPull(ctx context.Context, p registry.PullInfo) error {

@@ -17,7 +17,8 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), gatewayCmd(), kvnodeCmd(), kvCmd())
-	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd(), auditCmd())
+	root.AddCommand(loginCmd(), logoutCmd(), projectCmd(), repoCmd(), userCmd(), robotCmd(),
+		auditCmd())
 	root.AddCommand(pluginCmd())
 	root.AddCommand(policyCmd())
 	root.AddCommand(peerCmd(), preheatCmd())

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/pnet"
@@ -28,6 +29,8 @@ type HostConfig struct {
 	// MaxConns is the connection count past which the host trims connections.
 	// Zero means 64.
 	MaxConns int
+	// Identity is the host's key, hence its peer id. Nil means a new random one.
+	Identity crypto.PrivKey
 }
 
 // NewHost returns a libp2p host on TCP with Noise inside the private network of
@@ -46,14 +49,46 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return libp2p.New(
+	opts := []libp2p.Option{}
+	if cfg.Identity != nil {
+		opts = append(opts, libp2p.Identity(cfg.Identity))
+	}
+	return libp2p.New(append(opts,
 		libp2p.ListenAddrStrings(cfg.Listen...),
 		libp2p.PrivateNetwork(pnet.PSK(cfg.NetworkKey)),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.ConnectionManager(cm),
 		libp2p.DisableRelay(),
-	)
+	)...)
+}
+
+// LoadIdentity reads the libp2p key in file, creating the file with a new Ed25519
+// key (mode 0600) when it is missing, so that a restarted agent keeps its peer id.
+func LoadIdentity(file string) (crypto.PrivKey, error) {
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := crypto.MarshalPrivateKey(key)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(file, raw, 0o600); err != nil {
+			return nil, fmt.Errorf("p2p: identity: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("p2p: identity: %w", err)
+	}
+	key, err := crypto.UnmarshalPrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: identity %s: %w", file, err)
+	}
+	return key, nil
 }
 
 // addrStrings returns the addresses h listens on.

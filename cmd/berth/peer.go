@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -73,6 +74,13 @@ func runPeer(ctx context.Context, f peerFlags) error {
 		DisableP2P:   f.noP2P,
 		Host:         p2p.HostConfig{Listen: []string{f.p2pListen}, MaxConns: f.maxConns}}
 	if !f.noP2P {
+		id := filepath.Join(f.cacheDir, "identity.key")
+		if err := os.MkdirAll(f.cacheDir, 0o700); err != nil {
+			return err
+		}
+		if cfg.Host.Identity, err = p2p.LoadIdentity(id); err != nil {
+			return err
+		}
 		if f.keyFile == "" {
 			return errors.New("peer needs --network-key-file (the gateway's p2p network key)")
 		}

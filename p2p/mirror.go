@@ -193,6 +193,9 @@ func (a *Agent) stream(ctx context.Context, w io.Writer, e *cacheEntry, dl *down
 			return err
 		}
 	}
+	if m.Count() == 0 && digest.NewDigest(m.Digest.Algorithm(), whole) != m.Digest {
+		return fmt.Errorf("%w: %s is not empty", ErrBlobMismatch, m.Digest)
+	}
 	return nil
 }
 

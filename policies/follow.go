@@ -9,9 +9,13 @@ import (
 
 // followRetry is the pause before watching again after a broken watch or a
 // failed reload; rebindRetry, before binding again what could not be bound.
+// resyncEvery is the period of a reload with no change seen: a safety net that
+// bounds how long a change a watch failed to deliver (a lost event, a watch that
+// stalled without closing) stays unapplied.
 const (
 	followRetry = time.Second
 	rebindRetry = 30 * time.Second
+	resyncEvery = 15 * time.Second
 )
 
 // Follow keeps the engine's bindings equal to those stored in its catalog until
@@ -36,6 +40,8 @@ func (e *Engine) Follow(ctx context.Context) {
 // changes.
 func (e *Engine) follow(ctx context.Context, changes <-chan kvnode.Change) {
 	var retry <-chan time.Time
+	resync := time.NewTicker(resyncEvery)
+	defer resync.Stop()
 	for {
 		if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("policies: reload failed; the bindings in force stay", "err", err)
@@ -52,6 +58,7 @@ func (e *Engine) follow(ctx context.Context, changes <-chan kvnode.Change) {
 			}
 			drain(changes)
 		case <-retry:
+		case <-resync.C:
 		case <-ctx.Done():
 			return
 		}

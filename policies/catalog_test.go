@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,9 @@ func await(t *testing.T, e *policies.Engine, want ...string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bindings in force %v, want %v", got, want)
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			t.Fatalf("bindings in force %v, want %v; goroutines:\n%s", got, want, buf[:n])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"berth.dev/berth/kvnode"
 	"berth.dev/berth/plugins"
@@ -129,4 +130,43 @@ func (p *policyRuntime) stop() {
 	ctx := context.Background()
 	p.engine.Close(ctx)
 	p.host.Close(ctx)
+}
+
+// appliedCatalog is the catalog as the admin API serves it: an attach or detach
+// answers once this gateway's engine applies it, so that a client's next push
+// through the same gateway already meets the policy. Other replicas follow through
+// their watch, within milliseconds.
+type appliedCatalog struct {
+	policies.Admin
+	e *policies.Engine
+}
+
+// applyWait bounds how long an attach or detach waits for the local engine.
+const applyWait = 10 * time.Second
+
+// Attach stores the binding, then reloads this gateway's engine.
+func (c appliedCatalog) Attach(ctx context.Context, b policies.Binding) (policies.Binding, error) {
+	b, err := c.Admin.Attach(ctx, b)
+	if err != nil {
+		return b, err
+	}
+	c.apply(ctx)
+	return b, nil
+}
+
+// Detach removes the binding, then reloads this gateway's engine.
+func (c appliedCatalog) Detach(ctx context.Context, id string) error {
+	if err := c.Admin.Detach(ctx, id); err != nil {
+		return err
+	}
+	c.apply(ctx)
+	return nil
+}
+
+// apply reloads the engine. A failed reload is not the caller's failure: the change
+// is stored, and Follow applies it (and logs why it could not) soon after.
+func (c appliedCatalog) apply(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, applyWait)
+	defer cancel()
+	_ = c.e.Reload(ctx)
 }

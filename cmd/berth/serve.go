@@ -135,7 +135,8 @@ func serve(ctx context.Context, cfg Config) error {
 	defer stopSeed()
 	pol.run(ctx, store, adm, log)
 	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
-	gcfg := gateway.Config{Auth: access, Policies: pol.catalog, P2P: seed}
+	catalog := appliedCatalog{Admin: pol.catalog, e: pol.engine}
+	gcfg := gateway.Config{Auth: access, Policies: catalog, P2P: seed}
 	return runGateway(ctx, cfg, dataDir, reg, gcfg, log)
 }
 

@@ -206,7 +206,8 @@ func (r robotRecord) allows(p Project, a Action) bool {
 	for i, perm := range r.Permissions {
 		match := perm.Project == AllProjects ||
 			(perm.Project == p.Name && i < len(r.ProjectIDs) && r.ProjectIDs[i] == p.ID)
-		if match && slices.Contains(perm.Actions, a) {
+		if match && (slices.Contains(perm.Actions, a) ||
+			a == ActionPreheat && slices.Contains(perm.Actions, ActionPush)) {
 			return true
 		}
 	}

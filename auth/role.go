@@ -27,6 +27,9 @@ const (
 	ActionManagePolicies   Action = "manage-policies"
 	ActionScan             Action = "scan"
 	ActionReadAuditLog     Action = "read-audit-log"
+	// ActionPreheat is creating a preheat job (docs/p2p.md); reading one goes with
+	// pull. A robot allowed to push may preheat too.
+	ActionPreheat Action = "preheat"
 )
 
 // roles orders the columns of roleMatrix.
@@ -50,6 +53,7 @@ var roleMatrix = [...]struct {
 	{ActionManagePolicies, [...]bool{true, true, false, false, false}},
 	{ActionScan, [...]bool{true, true, false, false, false}},
 	{ActionReadAuditLog, [...]bool{true, true, true, true, false}},
+	{ActionPreheat, [...]bool{true, true, true, false, false}},
 }
 
 // Roles returns every role, from most to least powerful.

@@ -32,6 +32,7 @@ func (s *Server) apiRoutes() {
 	s.userRoutes(api)
 	s.robotRoutes(api)
 	s.pluginRoutes(api)
+	s.preheatRoutes(api)
 	api.Get("/audit", s.getAudit)
 	api.Post("/system/token-key/rotate", s.apiRotateKey)
 	api.Use(func(c *fiber.Ctx) error { return errNotFound })

@@ -9,6 +9,7 @@ import (
 
 	"berth.dev/berth/auth"
 	"berth.dev/berth/kvnode"
+	"berth.dev/berth/p2p"
 	"berth.dev/berth/policies"
 	"berth.dev/berth/registry"
 )
@@ -79,6 +80,11 @@ var errorTable = []struct {
 	{policies.ErrBuiltin, apiError{"CONFLICT", fiber.StatusConflict}},
 	{errModuleTooBig, apiError{"SIZE_INVALID", fiber.StatusRequestEntityTooLarge}},
 	{errNoCatalog, apiError{"UNSUPPORTED", fiber.StatusNotImplemented}},
+	{p2p.ErrAgentAuth, apiError{"UNAUTHORIZED", fiber.StatusUnauthorized}},
+	{p2p.ErrPreheatNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
+	{p2p.ErrPreheatInvalid, apiError{"INVALID", fiber.StatusBadRequest}},
+	{errP2POff, apiError{"CONFLICT", fiber.StatusConflict}},
+	{errBadImage, apiError{"INVALID", fiber.StatusBadRequest}},
 	{errNotFound, apiError{"NOT_FOUND", fiber.StatusNotFound}},
 	{errMethod, apiError{"UNSUPPORTED", fiber.StatusMethodNotAllowed}},
 }

@@ -48,6 +48,7 @@ func (s *Server) p2pRoutes() {
 	s.app.Get(p2p.TicketKeyPath, func(c *fiber.Ctx) error {
 		return c.JSON(p2p.TicketKeyBody{PublicKey: s.seed.TicketKey()})
 	})
+	s.agentRoutes()
 }
 
 // pieces answers an agent's request for the piece map of a blob.

@@ -37,6 +37,9 @@ type Config struct {
 	Policies PolicyCatalog
 	// P2P, when set, seeds blobs to peer agents (docs/p2p.md).
 	P2P *p2p.Seed
+	// Preheats, when set with P2P and Auth, serves preheat jobs on the admin API
+	// and to polling agents; nil answers 409 on /api/v1/preheats.
+	Preheats *p2p.Preheats
 }
 
 // Server serves the registry over HTTP.
@@ -50,7 +53,8 @@ type Server struct {
 	metrics  *metrics
 	// handlers is built once by New and only read afterwards.
 	handlers map[handlerKey]handlerFunc
-	seed     *p2p.Seed // nil without P2P
+	seed     *p2p.Seed     // nil without P2P
+	preheats *p2p.Preheats // nil without P2P
 	ready    atomic.Bool
 }
 
@@ -98,6 +102,9 @@ func New(reg *registry.Registry, log *slog.Logger, cfg Config) *Server {
 	}
 	s.handlers = s.handlerTable()
 	s.addP2P(cfg.P2P)
+	if cfg.P2P != nil && cfg.Auth != nil {
+		s.preheats = cfg.Preheats
+	}
 	s.routes()
 	return s
 }

@@ -43,6 +43,9 @@ type AgentConfig struct {
 	StallTimeout time.Duration
 	// DisableP2P makes the agent a plain pass-through mirror (for comparisons).
 	DisableP2P bool
+	// PreheatPoll is how often the agent asks the gateway for preheat jobs
+	// (docs/p2p.md). Zero means never; it needs P2P and Host.NetworkKey.
+	PreheatPoll time.Duration
 }
 
 // Agent is the node agent: a registry mirror whose blobs come from the swarm.
@@ -99,6 +102,9 @@ func NewAgent(ctx context.Context, cfg AgentConfig, log *slog.Logger) (*Agent, e
 	if err := a.startSwarm(ctx); err != nil {
 		a.Close()
 		return nil, err
+	}
+	if cfg.PreheatPoll > 0 {
+		a.wg.Go(func() { a.runPreheats(a.base, cfg.PreheatPoll) })
 	}
 	return a, nil
 }

@@ -23,6 +23,12 @@ var (
 	ErrNoSource = errors.New("p2p: no source left for a piece")
 	// ErrNetworkKey reports a private-network key that is not 64 hex digits.
 	ErrNetworkKey = errors.New("p2p: network key must be 64 hex digits")
+	// ErrAgentAuth reports an agent whose proof of network membership failed.
+	ErrAgentAuth = errors.New("p2p: agent authentication failed")
+	// ErrPreheatNotFound reports a preheat job that does not exist (or was pruned).
+	ErrPreheatNotFound = errors.New("p2p: no such preheat job")
+	// ErrPreheatInvalid reports a preheat request or report that cannot be accepted.
+	ErrPreheatInvalid = errors.New("p2p: invalid preheat")
 
 	// errTransfer marks a failure to move bytes, as opposed to bad bytes.
 	errTransfer = errors.New("p2p: transfer failed")

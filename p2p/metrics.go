@@ -11,6 +11,7 @@ type Metrics struct {
 	failures   *prometheus.CounterVec // failed piece fetches, by reason
 	banned     prometheus.Counter
 	denied     prometheus.Counter
+	polls      *prometheus.CounterVec // preheat polls of an agent, by result
 }
 
 // NewMetrics returns unregistered collectors; register them with Collectors.
@@ -39,11 +40,15 @@ func NewMetrics() *Metrics {
 			Name: "berth_p2p_requests_denied_total",
 			Help: "Requests refused for a missing or invalid ticket.",
 		}),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "berth_p2p_preheat_polls_total",
+			Help: "Polls of the gateway for preheat jobs, by result: ok or error.",
+		}, []string{"result"}),
 	}
 }
 
 // Collectors returns every collector, for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.downloaded, m.uploaded, m.pieces, m.failures, m.banned,
-		m.denied}
+		m.denied, m.polls}
 }

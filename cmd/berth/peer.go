@@ -23,7 +23,7 @@ type peerFlags struct {
 	listen, gateway, p2pListen, keyFile, cacheDir, logLevel string
 	cacheSize, upRate, downRate                             byteSize
 	maxConns, maxInflight, maxUploads                       int
-	stall                                                   time.Duration
+	stall, preheatPoll                                      time.Duration
 	noP2P                                                   bool
 }
 
@@ -54,6 +54,8 @@ func peerCmd() *cobra.Command {
 	fl.DurationVar(&f.stall, "stall-timeout", 2*time.Second,
 		"wait for peers before the seed sends a piece again")
 	fl.BoolVar(&f.noP2P, "no-p2p", false, "pass every request through to the gateway")
+	fl.DurationVar(&f.preheatPoll, "preheat-poll", 5*time.Second,
+		"how often to ask the gateway for preheat jobs (0: never)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -70,9 +72,9 @@ func runPeer(ctx context.Context, f peerFlags) error {
 	cfg := p2p.AgentConfig{Gateway: f.gateway, CacheDir: f.cacheDir,
 		CacheSize: int64(f.cacheSize), UploadRate: int64(f.upRate),
 		DownloadRate: int64(f.downRate), MaxInflight: f.maxInflight, MaxUploads: f.maxUploads,
-		StallTimeout: f.stall,
-		DisableP2P:   f.noP2P,
-		Host:         p2p.HostConfig{Listen: []string{f.p2pListen}, MaxConns: f.maxConns}}
+		StallTimeout: f.stall, PreheatPoll: f.preheatPoll,
+		DisableP2P: f.noP2P,
+		Host:       p2p.HostConfig{Listen: []string{f.p2pListen}, MaxConns: f.maxConns}}
 	if !f.noP2P {
 		id := filepath.Join(f.cacheDir, "identity.key")
 		if err := os.MkdirAll(f.cacheDir, 0o700); err != nil {

@@ -36,13 +36,21 @@ func defaultSeedConfig() SeedConfig {
 		MaxConns: 256, MaxUploads: 4}
 }
 
-// startSeed starts the seed's libp2p host when enabled; the returned func stops it.
+// seedPeer is the running seed with the preheat jobs its agents poll for.
+type seedPeer struct {
+	seed     *p2p.Seed
+	preheats *p2p.Preheats
+	stop     func()
+}
+
+// startSeed starts the seed's libp2p host when enabled (a zero seedPeer with a
+// no-op stop when not); stop stops it.
 func startSeed(
 	ctx context.Context, cfg SeedConfig, dataDir string, store kvnode.Store,
 	blobs storage.Driver, log *slog.Logger,
-) (*p2p.Seed, func(), error) {
+) (seedPeer, error) {
 	if !cfg.Enabled {
-		return nil, func() {}, nil
+		return seedPeer{stop: func() {}}, nil
 	}
 	keyFile := cfg.NetworkKeyFile
 	if keyFile == "" {
@@ -50,20 +58,21 @@ func startSeed(
 	}
 	key, err := p2p.LoadNetworkKey(keyFile, cfg.NetworkKeyFile == "")
 	if err != nil {
-		return nil, nil, err
+		return seedPeer{}, err
 	}
 	h, err := p2p.NewHost(p2p.HostConfig{Listen: []string{cfg.Listen}, NetworkKey: key,
 		MaxConns: cfg.MaxConns})
 	if err != nil {
-		return nil, nil, fmt.Errorf("p2p seed: %w", err)
+		return seedPeer{}, fmt.Errorf("p2p seed: %w", err)
 	}
 	seed, err := p2p.NewSeed(ctx, store, blobs, h,
 		p2p.SeedConfig{PieceSize: cfg.PieceSize, UploadRate: cfg.UploadRate,
 			MaxUploads: cfg.MaxUploads}, log)
 	if err != nil {
 		h.Close()
-		return nil, nil, err
+		return seedPeer{}, err
 	}
 	log.Info("p2p seed listening", "peer_id", h.ID(), "network_key_file", keyFile)
-	return seed, func() { h.Close() }, nil
+	return seedPeer{seed: seed, preheats: p2p.NewPreheats(store, key),
+		stop: func() { h.Close() }}, nil
 }

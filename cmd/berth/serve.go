@@ -128,15 +128,16 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer reg.Close()
-	seed, stopSeed, err := startSeed(ctx, cfg.P2P, dataDir, store, blobs, log)
+	sp, err := startSeed(ctx, cfg.P2P, dataDir, store, blobs, log)
 	if err != nil {
 		return err
 	}
-	defer stopSeed()
+	defer sp.stop()
 	pol.run(ctx, store, adm, log)
 	defer pol.halt() // before reg.Close: the after-push consumer reads the registry
 	catalog := appliedCatalog{Admin: pol.catalog, e: pol.engine}
-	gcfg := gateway.Config{Auth: access, Policies: catalog, P2P: seed}
+	gcfg := gateway.Config{Auth: access, Policies: catalog, P2P: sp.seed,
+		Preheats: sp.preheats}
 	return runGateway(ctx, cfg, dataDir, reg, gcfg, log)
 }
 

@@ -21,22 +21,46 @@ import (
 )
 
 func preheatCmd() *cobra.Command {
-	var agents string
+	var agents, job string
+	var opt jobOptions
 	cmd := &cobra.Command{
 		Use:   "preheat IMAGE",
 		Short: "Make peer agents fetch an image (project/name:tag) before a deployment",
-		Long: "Asks every agent to fetch the image's config and layers (this platform's, " +
-			"for an index) into its cache, with the credentials of `berth login` " +
-			"(or BERTH_USERNAME and BERTH_PASSWORD), and shows their progress.",
-		Args: cobra.ExactArgs(1),
+		Long: "Creates a preheat job through the admin API: every agent that polls the " +
+			"gateway fetches the image's config and layers (this platform's, for an " +
+			"index) into its cache; the command shows each agent's progress until all " +
+			"are done. With --agents, asks the named agents directly instead, with the " +
+			"credentials of `berth login` (or BERTH_USERNAME and BERTH_PASSWORD).",
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return preheat(ctx, args[0], splitList(agents), cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			switch {
+			case job != "" && len(args) == 0:
+				return showJob(ctx, job, out)
+			case len(args) != 1:
+				return errors.New("preheat needs IMAGE (project/name:tag), or --job ID")
+			case agents != "":
+				return preheat(ctx, args[0], splitList(agents), out)
+			}
+			return preheatJob(ctx, args[0], opt, out)
 		},
 	}
-	cmd.Flags().StringVar(&agents, "agents", "",
-		"comma-separated mirror URLs of the agents, such as http://node1:5001 (required)")
+	fl := cmd.Flags()
+	fl.StringVar(&agents, "agents", "",
+		"comma-separated mirror URLs of agents to ask directly, such as http://node1:5001")
+	fl.StringVar(&job, "job", "", "show the preheat job ID instead of creating one")
+	fl.BoolVar(&opt.noWait, "no-wait", false, "print the job ID and return")
+	fl.DurationVar(&opt.expires, "expires", 0, "how long agents may take (default 1h)")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status ID",
+		Short: "Show a preheat job and each agent's progress",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return showJob(cmd.Context(), args[0], cmd.OutOrStdout())
+		},
+	})
 	return cmd
 }
 

@@ -98,6 +98,10 @@ func TestRoleMatrix(t *testing.T) {
 				`{"plugin":"deny-tags","hook":"push","scope":"matrix",`+
 					`"config":{"patterns":["nope-`+role+`"]}}`)).status
 		},
+		"preheat": func(u, pw, _ string) int {
+			return apiCall(t, s.addr, u, pw, "POST", "/api/v1/preheats",
+				[]byte(`{"image":"matrix/app:v1"}`)).status
+		},
 		"read-audit-log": func(u, pw, _ string) int {
 			return apiCall(t, s.addr, u, pw, "GET", "/api/v1/audit?project=matrix", nil).status
 		},

@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"berth.dev/berth/p2p"
+)
+
+// TestP2PPreheatAPI preheats an image of a private project on three agents through
+// the admin API with the real CLI: the agents poll the gateway, fetch the image and
+// report; afterwards they serve it without the seed sending a byte more. A guest
+// may not create a job, and a poll without the network key is refused.
+func TestP2PPreheatAPI(t *testing.T) {
+	t.Parallel()
+	s := startSeedServer(t, 64<<10)
+	img := bigImage(t, 1<<20) // 16 pieces
+	s.pushImage(t, "p2p/warm", "v1", img)
+	var agents []*agent
+	for i := range 3 {
+		a := startAgent(t, s, fmt.Sprintf("agent%d", i), "--preheat-poll", "500ms")
+		agents = append(agents, a)
+	}
+	for _, a := range agents {
+		waitMetric(t, a.url("/metrics"), "berth_p2p_preheat_polls_total", `result="ok"`)
+	}
+
+	// A guest of the private project may read it but not preheat it.
+	mustAPI(t, s.addr, "POST", "/api/v1/users",
+		map[string]any{"name": "visitor", "password": "visitor-pw-1"}, 201)
+	mustAPI(t, s.addr, "PUT", "/api/v1/projects/p2p/members/visitor",
+		map[string]any{"role": "guest"}, 200)
+	r := apiCall(t, s.addr, "visitor", "visitor-pw-1", "POST", "/api/v1/preheats",
+		[]byte(`{"image":"p2p/warm:v1"}`))
+	if r.status != http.StatusForbidden || !strings.Contains(string(r.body), "DENIED") {
+		t.Errorf("a guest creates a preheat job: %v, want 403 DENIED", r)
+	}
+
+	// The CLI creates the job and waits until the three agents are done.
+	env := append(os.Environ(), "BERTH_CONFIG_DIR="+t.TempDir(), "BERTH_URL="+s.url(""),
+		"BERTH_USERNAME="+adminUser, "BERTH_PASSWORD="+adminPassword)
+	out, errOut, err := runEnv(t, t.TempDir(), env, target.bin, "preheat", "p2p/warm:v1")
+	if err != nil {
+		t.Fatalf("berth preheat: %v\n%s%s", err, out, errOut)
+	}
+	if !strings.Contains(out, "on 3 agents") || strings.Count(out, ": done (") != 3 {
+		t.Fatalf("berth preheat output does not show 3 agents done:\n%s", out)
+	}
+	jobID := strings.Fields(out)[1]
+	jobID = strings.TrimSuffix(jobID, ":")
+	t.Logf("berth preheat:\n%s", out)
+
+	// Every agent holds the image: pulls through the mirrors cost the seed nothing.
+	seedSent := metric(t, s.url("/metrics"), "berth_p2p_upload_bytes_total", `role="seed"`)
+	if seedSent == 0 {
+		t.Fatal("the seed sent nothing during the preheat")
+	}
+	for _, a := range agents {
+		for _, d := range []descriptor{img.configDesc, img.layerDesc} {
+			if r := getBlob(a.url("/v2/p2p/warm/blobs/" + d.Digest)); r.digest != d.Digest {
+				t.Fatalf("GET %s through %s: %+v", d.Digest, a.addr, r)
+			}
+		}
+	}
+	if after := metric(t, s.url("/metrics"), "berth_p2p_upload_bytes_total",
+		`role="seed"`); after != seedSent {
+		t.Errorf("the seed sent %v bytes more for pulls of preheated blobs, want 0",
+			after-seedSent)
+	}
+
+	// The job reads back through the CLI, and audit records its creation.
+	out, errOut, err = runEnv(t, t.TempDir(), env, target.bin, "preheat", "status", jobID)
+	if err != nil || !strings.Contains(out, "3 expected, 3 done, 0 failed") {
+		t.Errorf("berth preheat status: %v\n%s%s", err, out, errOut)
+	}
+	r = mustAPI(t, s.addr, "GET", "/api/v1/audit?project=p2p&action=admin:preheat.create",
+		nil, 200)
+	if !strings.Contains(string(r.body), img.desc.Digest) {
+		t.Errorf("the audit log lacks the preheat: %s", r.body)
+	}
+
+	testAgentAuth(t, s)
+}
+
+// testAgentAuth polls as an agent: with a wrong key the gateway answers 401; with
+// the network key it answers the open job and a pull token for its repository only.
+func testAgentAuth(t *testing.T, s seedServer) {
+	t.Helper()
+	const id = "12D3KooWBW75iBcAb7vP2GZ7jxxoh64PesiEBnmdkmerXgbD8qsL"
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	wrong := hex.EncodeToString(make([]byte, 32))
+	r := s.do(t, "GET", p2p.PreheatPollPath, nil, p2p.HeaderPeerID, id,
+		p2p.HeaderPeerTime, now, p2p.HeaderPeerAuth, wrong)
+	if r.status != http.StatusUnauthorized {
+		t.Errorf("poll with a wrong HMAC: %v, want 401", r)
+	}
+
+	key, err := p2p.LoadNetworkKey(s.keyFile, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	p2p.SignAgent(h, key, id, time.Now())
+	r = s.do(t, "GET", p2p.PreheatPollPath, nil, "Authorization", "",
+		p2p.HeaderPeerID, id, p2p.HeaderPeerTime, h.Get(p2p.HeaderPeerTime),
+		p2p.HeaderPeerAuth, h.Get(p2p.HeaderPeerAuth))
+	var ans p2p.PreheatPollAnswer
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &ans) != nil || len(ans.Jobs) != 1 {
+		t.Fatalf("signed poll of an agent new to the job: %v, want 200 with the job", r)
+	}
+	bearer := "Bearer " + string(ans.Jobs[0].Token)
+	for _, c := range []struct {
+		repo string
+		want int
+	}{{"p2p/warm", http.StatusOK}, {"p2p/other", http.StatusUnauthorized}} {
+		r := s.do(t, "GET", "/v2/"+c.repo+"/manifests/v1", nil, "Authorization", bearer,
+			"Accept", mtManifest)
+		if r.status != c.want {
+			t.Errorf("GET %s with the job's token: HTTP %d, want %d", c.repo, r.status, c.want)
+		}
+	}
+}
+
+// bigImage is an image whose one layer is size random bytes.
+func bigImage(t *testing.T, size int) image {
+	t.Helper()
+	img := newImage(t, platform{OS: "linux", Architecture: runtime.GOARCH})
+	img.layer = randomBytes(t, size)
+	img.layerDesc = descriptor{MediaType: mtLayerGz, Digest: sha256Digest(img.layer),
+		Size: int64(size)}
+	img.manifest = mustJSON(t, manifest{SchemaVersion: 2, MediaType: mtManifest,
+		Config: &img.configDesc, Layers: []descriptor{img.layerDesc}})
+	img.desc.Digest, img.desc.Size = sha256Digest(img.manifest), int64(len(img.manifest))
+	return img
+}
+
+// waitMetric waits up to a minute for the metric to be positive.
+func waitMetric(t *testing.T, url, name string, labels ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		if metric(t, url, name, labels...) > 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s at %s stayed 0", name, url)
+}

@@ -44,6 +44,11 @@ func TestRobots(t *testing.T) {
 			t.Fatal("robot permissions not applied as granted")
 		}
 	})
+	t.Run("push implies preheat", func(t *testing.T) {
+		if !allowed("ci/app", ActionPreheat) || allowed("other/app", ActionPreheat) {
+			t.Fatal("a robot that may push in ci should preheat there, and only there")
+		}
+	})
 	t.Run("wrong secret", func(t *testing.T) {
 		_, err := e.svc.Authenticate(ctx, r.Name, secret+"x", "192.0.2.9")
 		if !errors.Is(err, ErrBadCredentials) {

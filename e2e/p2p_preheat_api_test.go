@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -152,4 +153,21 @@ func waitMetric(t *testing.T, url, name string, labels ...string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s at %s stayed 0", name, url)
+}
+
+// TestP2PPreheatOff asks a gateway with P2P off for a preheat job: 409 with a
+// message that says how to turn P2P on.
+func TestP2PPreheatOff(t *testing.T) {
+	skipUnlessBerth(t)
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "berth.yml")
+	writeFile(t, conf, []byte("p2p:\n  enabled: false\n"))
+	s := startServerWith(t, "--config", conf)
+	createProject(t, s.addr, "cold", false)
+	s.pushImage(t, "cold/app", "v1", newImage(t, platform{OS: "linux", Architecture: "amd64"}))
+	r := apiCall(t, s.addr, adminUser, adminPassword, "POST", "/api/v1/preheats",
+		[]byte(`{"image":"cold/app:v1"}`))
+	if r.status != http.StatusConflict || !strings.Contains(string(r.body), "p2p.enabled") {
+		t.Errorf("preheat with P2P off: %v, want 409 naming p2p.enabled", r)
+	}
 }

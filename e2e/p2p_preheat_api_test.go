@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -89,6 +90,13 @@ func TestP2PPreheatAPI(t *testing.T) {
 	}
 
 	testAgentAuth(t, s)
+
+	// No process logged a token: JWTs start with the base64 of {"alg".
+	for _, p := range []*proc{s.proc, agents[0].proc, agents[1].proc, agents[2].proc} {
+		if b, err := os.ReadFile(p.logPath); err != nil || bytes.Contains(b, []byte("eyJhbGci")) {
+			t.Errorf("the %s log holds a token (or cannot be read: %v)", p.name, err)
+		}
+	}
 }
 
 // testAgentAuth polls as an agent: with a wrong key the gateway answers 401; with
@@ -117,6 +125,7 @@ func testAgentAuth(t *testing.T, s seedServer) {
 	if r.status != http.StatusOK || json.Unmarshal(r.body, &ans) != nil || len(ans.Jobs) != 1 {
 		t.Fatalf("signed poll of an agent new to the job: %v, want 200 with the job", r)
 	}
+	noteSecret(string(ans.Jobs[0].Token))
 	bearer := "Bearer " + string(ans.Jobs[0].Token)
 	for _, c := range []struct {
 		repo string

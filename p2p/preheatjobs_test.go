@@ -184,3 +184,16 @@ func TestPreheatJobsPagesAndPrune(t *testing.T) {
 		t.Errorf("%d progress records outlived their job", len(sts))
 	}
 }
+
+func TestPreheatProgress(t *testing.T) {
+	p := &preheatProgress{blobs: map[digest.Digest]PreheatEvent{}}
+	a, b := digest.FromString("a"), digest.FromString("b")
+	p.update(PreheatEvent{Blob: a, Size: 100, Pieces: 4, Have: 1})
+	p.update(PreheatEvent{Blob: b, Size: 10, Pieces: 1, Have: 1})
+	p.update(PreheatEvent{Blob: a, Size: 100, Pieces: 4, Have: 2}) // replaces a's first
+	p.update(PreheatEvent{Done: true})                             // no blob: ignored
+	want := PreheatStatus{PiecesHave: 3, PiecesTotal: 5, BytesHave: 60, BytesTotal: 110}
+	if got := p.status(); got != want {
+		t.Errorf("status %+v, want %+v", got, want)
+	}
+}

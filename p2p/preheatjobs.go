@@ -272,6 +272,7 @@ func (p *Preheats) record(ctx context.Context, id string) (jobRecord, error) {
 	return rec, nil
 }
 
+// clipID shortens an ID from a request for an error message.
 func clipID(id string) string {
 	if len(id) > 64 {
 		return id[:64] + "..."

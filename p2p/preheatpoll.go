@@ -212,6 +212,7 @@ type preheatProgress struct {
 	blobs map[digest.Digest]PreheatEvent // latest event per blob; guarded by mu
 }
 
+// update keeps ev as the latest progress of its blob.
 func (p *preheatProgress) update(ev PreheatEvent) {
 	if ev.Blob == "" {
 		return

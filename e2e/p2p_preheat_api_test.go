@@ -89,6 +89,19 @@ func TestP2PPreheatAPI(t *testing.T) {
 		t.Errorf("the audit log lacks the preheat: %s", r.body)
 	}
 
+	// A second job of the same image returns at once with --no-wait; the agents
+	// finish it from their caches, without the seed.
+	out, errOut, err = runEnv(t, t.TempDir(), env, target.bin, "preheat", "--no-wait",
+		"p2p/warm@"+img.desc.Digest)
+	if err != nil || len(strings.Fields(out)) != 1 {
+		t.Fatalf("berth preheat --no-wait: %v, want the job ID alone\n%s%s", err, out, errOut)
+	}
+	waitJobDone(t, env, strings.TrimSpace(out))
+	if after := metric(t, s.url("/metrics"), "berth_p2p_upload_bytes_total",
+		`role="seed"`); after != seedSent {
+		t.Errorf("the seed sent %v bytes for a preheat of cached blobs, want 0", after-seedSent)
+	}
+
 	testAgentAuth(t, s)
 
 	// No process logged a token: JWTs start with the base64 of {"alg".
@@ -100,7 +113,8 @@ func TestP2PPreheatAPI(t *testing.T) {
 }
 
 // testAgentAuth polls as an agent: with a wrong key the gateway answers 401; with
-// the network key it answers the open job and a pull token for its repository only.
+// the network key it answers the open jobs, each with a pull token for its
+// repository only.
 func testAgentAuth(t *testing.T, s seedServer) {
 	t.Helper()
 	const id = "12D3KooWBW75iBcAb7vP2GZ7jxxoh64PesiEBnmdkmerXgbD8qsL"
@@ -122,8 +136,10 @@ func testAgentAuth(t *testing.T, s seedServer) {
 		p2p.HeaderPeerID, id, p2p.HeaderPeerTime, h.Get(p2p.HeaderPeerTime),
 		p2p.HeaderPeerAuth, h.Get(p2p.HeaderPeerAuth))
 	var ans p2p.PreheatPollAnswer
-	if r.status != http.StatusOK || json.Unmarshal(r.body, &ans) != nil || len(ans.Jobs) != 1 {
-		t.Fatalf("signed poll of an agent new to the job: %v, want 200 with the job", r)
+	if r.status != http.StatusOK || json.Unmarshal(r.body, &ans) != nil || len(ans.Jobs) != 2 {
+		// The body holds tokens: show only how many jobs it lists.
+		t.Fatalf("signed poll of an agent new to both jobs: HTTP %d with %d jobs, want 200 "+
+			"with 2", r.status, len(ans.Jobs))
 	}
 	noteSecret(string(ans.Jobs[0].Token))
 	bearer := "Bearer " + string(ans.Jobs[0].Token)
@@ -137,6 +153,21 @@ func testAgentAuth(t *testing.T, s seedServer) {
 			t.Errorf("GET %s with the job's token: HTTP %d, want %d", c.repo, r.status, c.want)
 		}
 	}
+}
+
+// waitJobDone waits up to a minute for `berth preheat --job ID` to show every
+// expected agent done.
+func waitJobDone(t *testing.T, env []string, id string) {
+	t.Helper()
+	var out string
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		out, _, _ = runEnv(t, t.TempDir(), env, target.bin, "preheat", "--job", id)
+		if strings.Contains(out, "3 expected, 3 done, 0 failed") {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("job %s not done by the 3 agents:\n%s", id, out)
 }
 
 // bigImage is an image whose one layer is size random bytes.

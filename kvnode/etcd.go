@@ -20,10 +20,12 @@ import (
 const maxTxnAttempts = 10000
 
 // backoff waits a random time below a limit that doubles with each attempt from
-// 1 ms to 64 ms ("full jitter"), so that conflicting writers spread out instead of
-// colliding again.
+// 1 ms to 16 ms ("full jitter"), so that conflicting writers spread out instead of
+// colliding again. The cap stays low: a writer that lost several times must not
+// sleep so long that fresh writers, retrying at once, always win (under CPU load, a
+// 64 ms cap let one writer of eight lose for the whole deadline).
 func backoff(ctx context.Context, attempt int) error {
-	limit := time.Millisecond << min(attempt-1, 6)
+	limit := time.Millisecond << min(attempt-1, 4)
 	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))))
 	defer t.Stop()
 	select {
@@ -125,7 +127,7 @@ func (s *EtcdStore) Range(ctx context.Context, prefix, after string, limit int) 
 
 // Update runs fn in a transaction that commits only if no key fn read has changed.
 func (s *EtcdStore) Update(ctx context.Context, fn func(tx Txn) error) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*s.timeout)
 	defer cancel()
 	for attempt := range maxTxnAttempts {
 		if attempt > 0 {

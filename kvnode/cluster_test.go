@@ -2,14 +2,17 @@ package kvnode_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"berth.dev/berth/kvnode"
@@ -88,4 +91,40 @@ func TestDialWithoutMembersFails(t *testing.T) {
 	if err == nil {
 		t.Fatal("Dial of an address where no member listens succeeded")
 	}
+}
+
+// TestMemberOnTakenPort checks what StartEmbedded's retry relies on: a member whose
+// port was taken after it was found free fails with EADDRINUSE and leaves its data
+// directory empty, so that a start on other ports may use it.
+func TestMemberOnTakenPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := url.URL{Scheme: "http", Host: l.Addr().String()}
+	dir := filepath.Join(t.TempDir(), "member")
+	for _, tc := range []struct {
+		name         string
+		client, peer url.URL
+	}{
+		{name: "client", client: taken, peer: freeURL(t)},
+		{name: "peer", client: freeURL(t), peer: taken},
+	} {
+		_, err := kvnode.StartMember(context.Background(), kvnode.MemberConfig{
+			Name: "m", Dir: dir, ListenClient: []url.URL{tc.client},
+			ListenPeer: []url.URL{tc.peer},
+		}, quiet)
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			t.Fatalf("%s port taken: StartMember = %v, want EADDRINUSE", tc.name, err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("%s port taken: the data directory holds %d entries", tc.name, len(entries))
+		}
+	}
+	s, err := kvnode.StartEmbedded(context.Background(), kvnode.EmbeddedConfig{Dir: dir}, quiet)
+	if err != nil {
+		t.Fatalf("StartEmbedded after the failed starts: %v", err)
+	}
+	s.Close()
 }

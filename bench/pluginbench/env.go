@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -35,6 +37,7 @@ type env struct {
 	reg      *registry.Registry
 	srv      *gateway.Server
 	addr     string
+	adm      *admission
 	pullWasm []byte
 	config   digest.Digest // config blob of every manifest
 	layer    digest.Digest // layer blob of every manifest
@@ -65,7 +68,8 @@ func start(ctx context.Context, dir string, log *slog.Logger) (*env, error) {
 	if _, err := e.cat.Install(ctx, "allowpull", e.pullWasm); err != nil {
 		return nil, err
 	}
-	e.reg = registry.New(e.store, blobs, log, registry.Options{Admission: admission{e.engine}})
+	e.adm = &admission{e: e.engine}
+	e.reg = registry.New(e.store, blobs, log, registry.Options{Admission: e.adm})
 	if err := e.reg.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -146,10 +150,17 @@ func (e *env) close() {
 }
 
 // admission asks the engine for pushes and pulls, as berth serve does (without
-// the tag state that tag-immutability needs, which no policy here reads).
-type admission struct{ e *policies.Engine }
+// the tag state that tag-immutability needs, which no policy here reads), and
+// times each admission: the latency the plugins add to a request, measured
+// inside it rather than as the difference of two tails.
+type admission struct {
+	e          *policies.Engine
+	mu         sync.Mutex      // guards push and pull
+	push, pull []time.Duration // admission times since the last take
+}
 
-func (a admission) AdmitPush(ctx context.Context, p registry.PushInfo) error {
+func (a *admission) AdmitPush(ctx context.Context, p registry.PushInfo) error {
+	defer a.record(&a.push, time.Now())
 	if !a.e.Binds(policies.HookPush, p.Repository) {
 		return nil
 	}
@@ -158,7 +169,8 @@ func (a admission) AdmitPush(ctx context.Context, p registry.PushInfo) error {
 		Manifest: policies.Summarize(p.Manifest)}, nil))
 }
 
-func (a admission) AdmitPull(ctx context.Context, p registry.PullInfo) error {
+func (a *admission) AdmitPull(ctx context.Context, p registry.PullInfo) error {
+	defer a.record(&a.pull, time.Now())
 	if !a.e.Binds(policies.HookPull, p.Repository) {
 		return nil
 	}
@@ -166,7 +178,23 @@ func (a admission) AdmitPull(ctx context.Context, p registry.PullInfo) error {
 		Reference: p.Reference, Digest: p.Digest.String(), MediaType: p.MediaType}, nil))
 }
 
-func (a admission) AdmitDelete(context.Context, registry.DeleteInfo) error { return nil }
+func (a *admission) record(series *[]time.Duration, began time.Time) {
+	d := time.Since(began)
+	a.mu.Lock()
+	*series = append(*series, d)
+	a.mu.Unlock()
+}
+
+// take returns the push and pull admission times recorded since the last take.
+func (a *admission) take() (push, pull []time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	push, pull = a.push, a.pull
+	a.push, a.pull = nil, nil
+	return push, pull
+}
+
+func (a *admission) AdmitDelete(context.Context, registry.DeleteInfo) error { return nil }
 
 func denied(err error) error {
 	if errors.Is(err, policies.ErrDenied) {

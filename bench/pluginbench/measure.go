@@ -44,11 +44,20 @@ func (e *env) measure(ctx context.Context, n int) (map[string]summary, error) {
 		if err != nil {
 			return nil, err
 		}
+		if i == warm-1 {
+			e.adm.take() // the warm-up's admissions
+		}
 		if i >= warm {
 			puts, gets = append(puts, d), append(gets, g)
 		}
 	}
-	return map[string]summary{"PUT": summarize(puts), "GET": summarize(gets)}, nil
+	admPush, admPull := e.adm.take()
+	if len(admPush) != n || len(admPull) != n {
+		return nil, fmt.Errorf("admission ran %d times for %d PUTs and %d times for %d GETs",
+			len(admPush), n, len(admPull), n)
+	}
+	return map[string]summary{"PUT": summarize(puts), "GET": summarize(gets),
+		"PUT admission": summarize(admPush), "GET admission": summarize(admPull)}, nil
 }
 
 func (e *env) manifest(tag string) []byte {

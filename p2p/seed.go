@@ -224,6 +224,25 @@ func (b *seedBlob) pick(want bitfield, urgent bool) (int, error) {
 	return best, nil
 }
 
+// offers reports, as pick would, whether a piece of want may be sent now.
+func (b *seedBlob) offers(want bitfield, urgent bool) error {
+	b.seed.mu.Lock()
+	defer b.seed.mu.Unlock()
+	held := false
+	for i := range b.m.Count() {
+		if want.has(i) {
+			if b.sent[i] == 0 || urgent {
+				return nil
+			}
+			held = true
+		}
+	}
+	if held {
+		return ErrDeclined
+	}
+	return ErrNotHeld
+}
+
 func (b *seedBlob) readPiece(ctx context.Context, i int) ([]byte, error) {
 	rc, err := b.seed.blobs.Open(ctx, b.m.Digest, b.m.Offset(i))
 	if err != nil {

@@ -66,9 +66,9 @@ func (c *pieceClient) bitfield(
 }
 
 // piece asks p for one piece of want and returns its index, its unverified bytes
-// and when its first byte came.
+// and when its first byte came. A seed's piece goes before other downloads.
 func (c *pieceClient) piece(
-	ctx context.Context, p peer.ID, req request, m *PieceMap,
+	ctx context.Context, p peer.ID, req request, m *PieceMap, seed bool,
 ) (int, []byte, time.Time, error) {
 	req.Op = opPiece
 	st, a, err := c.roundTrip(ctx, p, req)
@@ -87,7 +87,7 @@ func (c *pieceClient) piece(
 	defer stop()
 	var buf bytes.Buffer
 	buf.Grow(int(a.Length))
-	if err := copyLimited(ctx, &buf, st, a.Length, c.download); err != nil {
+	if err := copyPaced(ctx, &buf, st, a.Length, c.download, seed); err != nil {
 		st.Reset()
 		return 0, nil, began, errors.Join(errTransfer, err)
 	}

@@ -365,7 +365,7 @@ func (d *download) start(
 	go func() {
 		defer d.wg.Done()
 		r := pieceResult{from: src.id, asked: i, sent: time.Now()}
-		r.index, r.data, r.began, r.err = d.agent.client.piece(ctx, src.id, req, d.m)
+		r.index, r.data, r.began, r.err = d.agent.client.piece(ctx, src.id, req, d.m, src.seed)
 		select {
 		case d.results <- r:
 		case <-ctx.Done():

@@ -21,7 +21,8 @@ import (
 
 // SeedConfig tunes a seed. The zero value works.
 type SeedConfig struct {
-	// PieceSize is the size of the pieces of new piece maps. Zero means DefaultPieceSize.
+	// PieceSize is the largest piece of new piece maps; a small blob gets smaller
+	// pieces (PieceSizeFor). Zero means DefaultPieceSize.
 	PieceSize int64
 	// UploadRate caps the seed's piece egress in bytes per second. Zero means no cap.
 	UploadRate int64
@@ -109,6 +110,8 @@ func (s *Seed) Answer(
 		Sources: append([]Source{self}, srcs...)}, nil
 }
 
+// piecesKey is the metadata key of d's piece map for the configured (largest)
+// piece size; the map holds the size chosen for the blob.
 func piecesKey(d digest.Digest, pieceSize int64) string {
 	return "p2p/pieces/" + d.String() + "/" + strconv.FormatInt(pieceSize, 10)
 }
@@ -145,7 +148,7 @@ func (s *Seed) computeMap(
 		return nil, err
 	}
 	defer rc.Close()
-	m, err := ComputePieceMap(d, size, s.cfg.PieceSize, rc)
+	m, err := ComputePieceMap(d, size, PieceSizeFor(size, s.cfg.PieceSize), rc)
 	if err != nil {
 		return nil, err
 	}

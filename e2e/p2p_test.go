@@ -133,7 +133,7 @@ func writeHostsToml(t *testing.T, dir, registry, mirror string) {
 // it finishes without fetching any piece it had verified before the kill.
 func TestP2PResume(t *testing.T) {
 	t.Parallel()
-	const size, piece = 32 << 20, 1 << 20
+	const size, piece = 32 << 20, 512 << 10 // 64 pieces: p2p.PieceSizeFor keeps the size
 	s := startSeedServer(t, piece)
 	dig := s.pushBlob(t, "p2p/resume", randomBytes(t, size))
 	a := startAgent(t, s, "agent", "--download-rate", "4MiB")

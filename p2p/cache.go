@@ -275,6 +275,12 @@ func (e *cacheEntry) pick(want bitfield, _ bool) (int, error) {
 	return 0, ErrNotHeld
 }
 
+// offers returns the error pick would return: nil when the entry holds a piece of want.
+func (e *cacheEntry) offers(want bitfield, urgent bool) error {
+	_, err := e.pick(want, urgent)
+	return err
+}
+
 // readPiece returns piece i, which must be held.
 func (e *cacheEntry) readPiece(_ context.Context, i int) ([]byte, error) {
 	if have, _ := e.snapshot(); !have.has(i) {

@@ -65,29 +65,31 @@ func (c *pieceClient) bitfield(
 	return a.Bits, nil
 }
 
-// piece asks p for one piece of want and returns its index and unverified bytes.
+// piece asks p for one piece of want and returns its index, its unverified bytes
+// and when its first byte came. A seed's piece goes before other downloads.
 func (c *pieceClient) piece(
-	ctx context.Context, p peer.ID, req request, m *PieceMap,
-) (int, []byte, error) {
+	ctx context.Context, p peer.ID, req request, m *PieceMap, seed bool,
+) (int, []byte, time.Time, error) {
 	req.Op = opPiece
 	st, a, err := c.roundTrip(ctx, p, req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, time.Time{}, err
 	}
+	began := time.Now()
 	defer st.Close()
 	if !req.Want.has(a.Index) || a.Length != m.Len(a.Index) {
 		st.Reset()
-		return 0, nil, fmt.Errorf("%w: peer sent piece %d of %d bytes unasked", ErrPieceMismatch,
-			a.Index, a.Length)
+		return 0, nil, began, fmt.Errorf("%w: peer sent piece %d of %d bytes unasked",
+			ErrPieceMismatch, a.Index, a.Length)
 	}
 	st.SetReadDeadline(time.Now().Add(requestTimeout + time.Duration(a.Length>>16)*time.Second))
 	stop := context.AfterFunc(ctx, func() { st.Reset() })
 	defer stop()
 	var buf bytes.Buffer
 	buf.Grow(int(a.Length))
-	if err := copyLimited(ctx, &buf, st, a.Length, c.download); err != nil {
+	if err := copyPaced(ctx, &buf, st, a.Length, c.download, seed); err != nil {
 		st.Reset()
-		return 0, nil, errors.Join(errTransfer, err)
+		return 0, nil, began, errors.Join(errTransfer, err)
 	}
-	return a.Index, buf.Bytes(), nil
+	return a.Index, buf.Bytes(), began, nil
 }

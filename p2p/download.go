@@ -49,6 +49,8 @@ type pieceResult struct {
 	index int
 	data  []byte
 	err   error
+	sent  time.Time // when the request went out
+	began time.Time // when the first byte came
 }
 
 type bitsUpdate struct {
@@ -74,6 +76,7 @@ type download struct {
 	sources   map[peer.ID]*source
 	inflight  map[int]peer.ID
 	seedWait  time.Time
+	started   time.Time
 	progress  time.Time // the start, or the last piece that came from a peer
 	results   chan pieceResult
 	updates   chan bitsUpdate
@@ -124,7 +127,14 @@ func (d *download) run(ctx context.Context) error {
 		cancel()
 		d.wg.Wait()
 	}()
-	d.progress = time.Now()
+	d.started = time.Now()
+	d.progress = d.started
+	have, _ := d.entry.snapshot()
+	d.agent.log.Debug("download started", "blob", d.m.Digest, "pieces", d.m.Count(),
+		"have", have.count())
+	defer func() {
+		d.agent.log.Debug("download ended", "blob", d.m.Digest, "ms", d.sinceStart(time.Now()))
+	}()
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	for !d.entry.complete() {
@@ -224,11 +234,14 @@ func (d *download) stalled() bool {
 	return d.inflightN == 0 && time.Since(d.progress) > d.agent.cfg.StallTimeout
 }
 
-// schedule starts requests until the in-flight limit: rarest first from peers,
-// then the seed for pieces no peer holds.
+// schedule starts requests until the in-flight limit: first the seed, for pieces
+// no peer holds (the rarest of all: until the seed sent them nobody can relay
+// them, so the seed's link must never wait for an asker whose requests all went
+// to busy peers), then rarest first from peers.
 func (d *download) schedule(ctx context.Context) {
 	have, _ := d.entry.snapshot()
 	limit := d.agent.cfg.MaxInflight
+	d.askSeed(ctx, have, limit)
 	for _, i := range d.rarestFirst(have) {
 		if d.inflightN >= limit {
 			return
@@ -237,7 +250,6 @@ func (d *download) schedule(ctx context.Context) {
 			d.start(ctx, src, i, nil, false)
 		}
 	}
-	d.askSeed(ctx, have, limit)
 }
 
 // rarestFirst returns the missing pieces not in flight that some peer holds,
@@ -291,9 +303,11 @@ func (d *download) askSeed(ctx context.Context, have bitfield, limit int) {
 		}
 	}
 	n := want.count() - d.seedInflight()
-	seedLimit := limit
+	// Few requests at a time, so that the seed's slots serve many agents: two
+	// (back to back at full rate) until peers are known, then one.
+	seedLimit := min(limit, 2)
 	if d.hasPeers() {
-		seedLimit = 1 // one request at a time, so that the seed's slots serve many agents
+		seedLimit = 1
 	}
 	for _, s := range d.sources {
 		for s.seed && n > 0 && d.inflightN < limit && s.capacity(seedLimit) > 0 {
@@ -350,9 +364,10 @@ func (d *download) start(
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		idx, data, err := d.agent.client.piece(ctx, src.id, req, d.m)
+		r := pieceResult{from: src.id, asked: i, sent: time.Now()}
+		r.index, r.data, r.began, r.err = d.agent.client.piece(ctx, src.id, req, d.m, src.seed)
 		select {
-		case d.results <- pieceResult{from: src.id, asked: i, index: idx, data: data, err: err}:
+		case d.results <- r:
 		case <-ctx.Done():
 		}
 	}()
@@ -375,8 +390,12 @@ func (d *download) onPiece(r pieceResult) {
 	case err == nil:
 		d.accept(src, r)
 	case errors.Is(err, ErrDeclined) && src != nil && !src.seed:
+		d.agent.log.Debug("piece declined", "peer", r.from, "asked", r.asked,
+			"sent_ms", d.sinceStart(r.sent), "ms", d.sinceStart(time.Now()))
 		src.busy = time.Now().Add(busyRetryDelay)
 	case errors.Is(err, ErrDeclined):
+		d.agent.log.Debug("piece declined", "peer", r.from, "source", "seed",
+			"sent_ms", d.sinceStart(r.sent), "ms", d.sinceStart(time.Now()))
 		d.seedWait = time.Now().Add(seedRetryDelay)
 	case errors.Is(err, ErrPieceMismatch):
 		d.agent.ban(r.from, d.m.Digest, err)
@@ -413,8 +432,14 @@ func (d *download) accept(src *source, r pieceResult) {
 		src.proven, src.fails = true, 0
 	}
 	d.agent.log.Debug("piece verified", "blob", d.m.Digest, "piece", r.index, "source", kind,
-		"peer", r.from)
+		"peer", r.from, "sent_ms", d.sinceStart(r.sent), "began_ms", d.sinceStart(r.began),
+		"ms", d.sinceStart(time.Now()))
 	d.agent.metrics.pieces.WithLabelValues(kind).Inc()
 	d.agent.metrics.downloaded.WithLabelValues(kind, d.m.Digest.String()).
 		Add(float64(len(r.data)))
+}
+
+// sinceStart returns t in milliseconds since the download started, for logs.
+func (d *download) sinceStart(t time.Time) int64 {
+	return t.Sub(d.started).Milliseconds()
 }

@@ -12,6 +12,25 @@ import (
 // DefaultPieceSize is the piece size when none is configured.
 const DefaultPieceSize = 4 << 20
 
+// A blob of fewer than minPieces pieces of the configured size is cut in smaller
+// pieces, down to minPieceSize: a relay generation costs a piece time, and a blob
+// of few pieces leaves most links idle while its first pieces spread (docs/p2p.md).
+const (
+	minPieces    = 64
+	minPieceSize = 256 << 10
+)
+
+// PieceSizeFor returns the piece size of a blob of size bytes whose pieces are at
+// most limit bytes: limit, or for a blob of fewer than 64 such pieces the smallest
+// power of two from 256 KiB up that cuts it in at most 64 pieces.
+func PieceSizeFor(size, limit int64) int64 {
+	p := int64(minPieceSize)
+	for p < limit && p*minPieces < size {
+		p *= 2
+	}
+	return min(p, limit)
+}
+
 // PieceMap describes how a blob splits into fixed-size pieces: the SHA-256 of
 // every piece, in order. The last piece may be shorter.
 type PieceMap struct {

@@ -114,3 +114,28 @@ func TestValidateRejects(t *testing.T) {
 }
 
 func sha(i byte) string { return digest.FromBytes([]byte{i}).Encoded() }
+
+// TestPieceSizeFor checks that a small blob gets at most 64 pieces, each of a
+// power of two from 256 KiB up to the configured size.
+func TestPieceSizeFor(t *testing.T) {
+	tests := []struct {
+		name        string
+		size, limit int64
+		want        int64
+	}{
+		{"large blob keeps the limit", 2 << 30, 4 << 20, 4 << 20},
+		{"64 pieces of the limit", 256 << 20, 4 << 20, 4 << 20},
+		{"16 MiB in 64 pieces", 16 << 20, 1 << 20, 256 << 10},
+		{"just over 16 MiB", 16<<20 + 1, 1 << 20, 512 << 10},
+		{"100 MiB", 100 << 20, 4 << 20, 2 << 20},
+		{"tiny blob", 1000, 4 << 20, 256 << 10},
+		{"empty blob", 0, 4 << 20, 256 << 10},
+		{"limit below the floor", 16 << 20, 64 << 10, 64 << 10},
+	}
+	for _, tt := range tests {
+		if got := PieceSizeFor(tt.size, tt.limit); got != tt.want {
+			t.Errorf("%s: PieceSizeFor(%d, %d) = %d, want %d", tt.name, tt.size, tt.limit,
+				got, tt.want)
+		}
+	}
+}

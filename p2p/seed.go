@@ -21,7 +21,8 @@ import (
 
 // SeedConfig tunes a seed. The zero value works.
 type SeedConfig struct {
-	// PieceSize is the size of the pieces of new piece maps. Zero means DefaultPieceSize.
+	// PieceSize is the largest piece of new piece maps; a small blob gets smaller
+	// pieces (PieceSizeFor). Zero means DefaultPieceSize.
 	PieceSize int64
 	// UploadRate caps the seed's piece egress in bytes per second. Zero means no cap.
 	UploadRate int64
@@ -109,6 +110,8 @@ func (s *Seed) Answer(
 		Sources: append([]Source{self}, srcs...)}, nil
 }
 
+// piecesKey is the metadata key of d's piece map for the configured (largest)
+// piece size; the map holds the size chosen for the blob.
 func piecesKey(d digest.Digest, pieceSize int64) string {
 	return "p2p/pieces/" + d.String() + "/" + strconv.FormatInt(pieceSize, 10)
 }
@@ -145,7 +148,7 @@ func (s *Seed) computeMap(
 		return nil, err
 	}
 	defer rc.Close()
-	m, err := ComputePieceMap(d, size, s.cfg.PieceSize, rc)
+	m, err := ComputePieceMap(d, size, PieceSizeFor(size, s.cfg.PieceSize), rc)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +225,25 @@ func (b *seedBlob) pick(want bitfield, urgent bool) (int, error) {
 	}
 	b.sent[best]++
 	return best, nil
+}
+
+// offers reports, as pick would, whether a piece of want may be sent now.
+func (b *seedBlob) offers(want bitfield, urgent bool) error {
+	b.seed.mu.Lock()
+	defer b.seed.mu.Unlock()
+	held := false
+	for i := range b.m.Count() {
+		if want.has(i) {
+			if b.sent[i] == 0 || urgent {
+				return nil
+			}
+			held = true
+		}
+	}
+	if held {
+		return ErrDeclined
+	}
+	return ErrNotHeld
 }
 
 func (b *seedBlob) readPiece(ctx context.Context, i int) ([]byte, error) {

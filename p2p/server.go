@@ -30,6 +30,9 @@ type holder interface {
 	// pick chooses a piece of want to send: ErrNotHeld when it holds none of them,
 	// ErrDeclined when a seed would rather the asker tried peers.
 	pick(want bitfield, urgent bool) (int, error)
+	// offers returns the error pick would return now, without picking: a request
+	// it would decline is answered at once rather than after waiting for a slot.
+	offers(want bitfield, urgent bool) error
 	// readPiece returns the bytes of piece i.
 	readPiece(ctx context.Context, i int) ([]byte, error)
 }
@@ -129,6 +132,7 @@ type emptyHolder struct{}
 
 func (emptyHolder) bits(context.Context, int) bitfield { return nil }
 func (emptyHolder) pick(bitfield, bool) (int, error)   { return 0, ErrNotHeld }
+func (emptyHolder) offers(bitfield, bool) error        { return ErrNotHeld }
 func (emptyHolder) readPiece(context.Context, int) ([]byte, error) {
 	return nil, ErrNotHeld
 }
@@ -142,10 +146,16 @@ func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder,
 }
 
 func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {
+	asked := time.Now()
+	if err := h.offers(req.Want, req.Urgent); err != nil {
+		writeFrame(st, answer{Error: err.Error(), Declined: errors.Is(err, ErrDeclined)})
+		return
+	}
 	if !s.slots.acquire(ctx, req.Have, slotWait) {
 		writeFrame(st, answer{Error: "busy", Declined: true})
 		return
 	}
+	granted := time.Now()
 	defer s.slots.release()
 	i, err := h.pick(req.Want, req.Urgent)
 	if err != nil {
@@ -167,4 +177,7 @@ func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder
 		return
 	}
 	s.metrics.uploaded.WithLabelValues(s.role, req.Digest.String()).Add(float64(len(data)))
+	s.log.Debug("piece sent", "blob", req.Digest, "piece", i, "peer", st.Conn().RemotePeer(),
+		"slot_wait_ms", granted.Sub(asked).Milliseconds(),
+		"send_ms", time.Since(granted).Milliseconds())
 }

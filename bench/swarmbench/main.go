@@ -32,7 +32,7 @@ func parseFlags() (config, error) {
 	flag.Var(&cfg.size, "size", "blob size S (e.g. 32MiB)")
 	flag.Var(&cfg.rate, "rate", "per-agent upload and download cap B per second, and the "+
 		"seed's upload cap")
-	flag.Var(&cfg.piece, "piece", "piece size")
+	flag.Var(&cfg.piece, "piece", "p2p.piece_size of the gateway (the largest piece)")
 	flag.StringVar(&modes, "modes", "p2p,off", "p2p (the swarm) and/or off (all from the gateway)")
 	flag.StringVar(&cfg.workDir, "work-dir", os.TempDir(), "parent of the temporary directories")
 	flag.IntVar(&cfg.seedUp, "seed-uploads", 0, "pieces the seed sends at once (0: default)")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"berth.dev/berth/p2p"
 )
 
 // result is one measured run.
@@ -90,8 +92,9 @@ func percentile(times []time.Duration, p float64) time.Duration {
 
 func printHeader(cfg config) {
 	bound := time.Duration(float64(cfg.size) / float64(cfg.rate) * float64(time.Second))
-	fmt.Printf("S = %s, B = %s/s, piece = %s, bound S/B = %.2fs\n\n", cfg.size.String(),
-		cfg.rate.String(), cfg.piece.String(), bound.Seconds())
+	piece := size(p2p.PieceSizeFor(int64(cfg.size), int64(cfg.piece)))
+	fmt.Printf("S = %s, B = %s/s, piece = %s (p2p.piece_size %s), bound S/B = %.2fs\n\n",
+		cfg.size.String(), cfg.rate.String(), piece.String(), cfg.piece.String(), bound.Seconds())
 	fmt.Printf("%-5s %6s %8s %8s %8s %9s %11s\n", "mode", "agents", "p50", "p99", "max",
 		"p99/bound", "seed egr/S")
 }

@@ -66,6 +66,9 @@ func hookMessage(hook string, msg []byte) (out []byte) {
 }
 
 func success(v any) []byte {
+	if d, ok := v.(Decision); ok {
+		return appendDecision(nil, d)
+	}
 	b, err := json.Marshal(struct {
 		Result any `json:"result"`
 	}{v})

@@ -47,9 +47,9 @@ func Register[C any](p Plugin[C]) {
 	cfg := new(C)
 	r := &registration{hooks: map[string]handler{}}
 	r.configure = func(raw json.RawMessage) error { return configure(p.Validate, raw, cfg) }
-	addAdmission(r, HookPush, p.Push, cfg)
-	addAdmission(r, HookPull, p.Pull, cfg)
-	addAdmission(r, HookDelete, p.Delete, cfg)
+	addAdmission(r, HookPush, p.Push, cfg, decodePush)
+	addAdmission(r, HookPull, p.Pull, cfg, decodePull)
+	addAdmission(r, HookDelete, p.Delete, cfg, decodeDelete)
 	if p.AfterPush != nil {
 		r.hooks[HookAfterPush] = func(b []byte) (any, error) {
 			var ev PushEvent
@@ -63,14 +63,16 @@ func Register[C any](p Plugin[C]) {
 	registered = r
 }
 
+// addAdmission registers h for hook; decode is the request type's lean decoder
+// (wire.go).
 func addAdmission[C, R any](r *registration, hook string,
-	h func(*C, *R) (Decision, error), cfg *C) {
+	h func(*C, *R) (Decision, error), cfg *C, decode func([]byte, *R) error) {
 	if h == nil {
 		return
 	}
 	r.hooks[hook] = func(b []byte) (any, error) {
 		req := new(R)
-		if err := json.Unmarshal(b, req); err != nil {
+		if err := decode(b, req); err != nil {
 			return nil, fmt.Errorf("decode request: %w", err)
 		}
 		return h(cfg, req)

@@ -45,7 +45,7 @@ type holders interface {
 // pieceServer answers the piece protocol for one host.
 type pieceServer struct {
 	holders holders
-	key     ed25519.PublicKey
+	tickets *ticketVerifier
 	upload  *rate.Limiter
 	metrics *Metrics
 	role    string // "seed" or "peer", the role label of upload metrics
@@ -60,7 +60,7 @@ type pieceServer struct {
 }
 
 func newPieceServer(h holders, key ed25519.PublicKey, uploads int, rate int64) *pieceServer {
-	return &pieceServer{holders: h, key: key, upload: newLimiter(rate),
+	return &pieceServer{holders: h, tickets: newTicketVerifier(key), upload: newLimiter(rate),
 		slots: newUploadSlots(uploads)}
 }
 
@@ -80,7 +80,7 @@ func (s *pieceServer) handle(st network.Stream) {
 		return
 	}
 	remote := st.Conn().RemotePeer()
-	if err := VerifyTicket(s.key, req.Ticket, req.Digest, remote); err != nil {
+	if err := s.tickets.verify(req.Ticket, req.Digest, remote); err != nil {
 		s.metrics.denied.Inc()
 		s.log.Debug("piece request refused", "peer", remote, "blob", req.Digest, "err", err)
 		writeFrame(st, answer{Error: err.Error()})

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,11 +48,50 @@ func TestTickets(t *testing.T) {
 		{"payload only", ticket[:len(ticket)/2], d, p, true},
 		{"payload swapped", signer.Sign(d2, p)[:40] + ticket[40:], d, p, true},
 	}
+	// The verifier has seen the valid ticket, so the cases of another blob and
+	// another peer take its memory of verified tickets.
+	v := newTicketVerifier(signer.Public())
+	if err := v.verify(ticket, d, p); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range tests {
-		err := VerifyTicket(signer.Public(), tc.ticket, tc.blob, tc.peer)
-		if (err != nil) != tc.wantErr || (err != nil && !errors.Is(err, ErrTicketInvalid)) {
-			t.Errorf("%s: err = %v, want error %v", tc.name, err, tc.wantErr)
+		for how, err := range map[string]error{
+			"VerifyTicket": VerifyTicket(signer.Public(), tc.ticket, tc.blob, tc.peer),
+			"verifier":     v.verify(tc.ticket, tc.blob, tc.peer),
+		} {
+			if (err != nil) != tc.wantErr || (err != nil && !errors.Is(err, ErrTicketInvalid)) {
+				t.Errorf("%s, %s: err = %v, want error %v", tc.name, how, err, tc.wantErr)
+			}
 		}
+	}
+}
+
+// TestTicketVerifierMemory checks that a remembered ticket still expires and
+// that the memory stays bounded.
+func TestTicketVerifierMemory(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	soon := &TicketSigner{key: key, now: func() time.Time {
+		return time.Now().Add(-TicketTTL + 100*time.Millisecond)
+	}}
+	d, p := digest.FromString("blob"), newPeerID(t)
+	ticket := soon.Sign(d, p)
+	v := newTicketVerifier(soon.Public())
+	if err := v.verify(ticket, d, p); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := v.verify(ticket, d, p); !errors.Is(err, ErrTicketInvalid) {
+		t.Fatalf("a remembered ticket past its expiry: err = %v", err)
+	}
+	signer := &TicketSigner{key: key}
+	for i := range maxVerifiedTickets + 10 {
+		if err := v.verify(signer.Sign(digest.FromString(fmt.Sprint(i)), p),
+			digest.FromString(fmt.Sprint(i)), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(v.verified); n > maxVerifiedTickets {
+		t.Fatalf("the verifier remembers %d tickets, more than %d", n, maxVerifiedTickets)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 // peerFlags are the settings of `berth peer`.
 type peerFlags struct {
 	listen, gateway, p2pListen, keyFile, cacheDir, logLevel string
+	debugAddr                                               string
 	cacheSize, upRate, downRate                             byteSize
 	maxConns, maxInflight, maxUploads                       int
 	stall, preheatPoll                                      time.Duration
@@ -57,6 +58,8 @@ func peerCmd() *cobra.Command {
 	fl.DurationVar(&f.preheatPoll, "preheat-poll", 5*time.Second,
 		"how often to ask the gateway for preheat jobs (0: never)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.debugAddr, "debug-addr", "",
+		"serve Go's pprof profiles on this address (keep it on loopback)")
 	return cmd
 }
 
@@ -87,6 +90,11 @@ func runPeer(ctx context.Context, f peerFlags) error {
 			return errors.New("peer needs --network-key-file (the gateway's p2p network key)")
 		}
 		if cfg.Host.NetworkKey, err = p2p.LoadNetworkKey(f.keyFile, false); err != nil {
+			return err
+		}
+	}
+	if f.debugAddr != "" {
+		if err := serveDebug(ctx, f.debugAddr, log); err != nil {
 			return err
 		}
 	}

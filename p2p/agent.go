@@ -117,6 +117,7 @@ func (a *Agent) startSwarm(ctx context.Context) error {
 	if a.cache, err = OpenCache(a.cfg.CacheDir, a.cfg.CacheSize, a.log); err != nil {
 		return err
 	}
+	a.cache.onRemove = a.metrics.forgetBlob
 	if a.host, err = NewHost(a.cfg.Host); err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type Cache struct {
 	limit int64
 	log   *slog.Logger
 
+	// onRemove, when set, is called with the digest of each blob evicted or
+	// dropped, with mu held; it must not call back into the cache.
+	onRemove func(digest.Digest)
+
 	mu      sync.Mutex
 	entries map[digest.Digest]*cacheEntry // guarded by mu
 	used    int64                         // bytes reserved by entries; guarded by mu
@@ -123,6 +127,9 @@ func (c *Cache) remove(e *cacheEntry) {
 	os.RemoveAll(e.dir)
 	delete(c.entries, e.m.Digest)
 	c.used -= e.m.Size
+	if c.onRemove != nil {
+		c.onRemove(e.m.Digest)
+	}
 }
 
 // cacheEntry is one cached blob: its bytes, piece map and verified-piece bitmap.

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -78,10 +80,20 @@ func TestCacheEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	m := NewMetrics()
+	var removed []digest.Digest
+	c.onRemove = func(d digest.Digest) {
+		removed = append(removed, d)
+		m.forgetBlob(d)
+	}
 	_, a := cachedBlob(t, 4000)
 	_, b := cachedBlob(t, 4000)
 	_, big := cachedBlob(t, 4000)
 	_, huge := cachedBlob(t, 20_000)
+	for _, blob := range []*PieceMap{a, b} {
+		m.downloaded.WithLabelValues("peer", blob.Digest.String()).Add(1)
+		m.uploaded.WithLabelValues("peer", blob.Digest.String()).Add(1)
+	}
 	ea := mustAcquire(t, c, a)
 	eb := mustAcquire(t, c, b)
 	eb.release()
@@ -91,6 +103,13 @@ func TestCacheEviction(t *testing.T) {
 	if c.lookup(b.Digest) != nil || c.lookup(a.Digest) == nil {
 		t.Errorf("evicted the wrong blob: b held %v, a held %v",
 			c.lookup(b.Digest) != nil, c.lookup(a.Digest) != nil)
+	}
+	if !slices.Equal(removed, []digest.Digest{b.Digest}) {
+		t.Errorf("onRemove saw %v, want b only", removed)
+	}
+	// The evicted blob's metric series are gone, the others' are kept.
+	if n := series(m.downloaded) + series(m.uploaded); n != 2 {
+		t.Errorf("%d per-blob series after b's eviction, want a's 2", n)
 	}
 	mustAcquire(t, c, a) // in use from here on, like big
 	if _, err := c.acquire(b); !errors.Is(err, ErrCacheFull) {
@@ -104,6 +123,14 @@ func TestCacheEviction(t *testing.T) {
 	if c.lookup(big.Digest) != nil {
 		t.Errorf("the released blob was not evicted for a new one")
 	}
+}
+
+// series returns how many series c holds.
+func series(c prometheus.Collector) int {
+	ch := make(chan prometheus.Metric, 64)
+	c.Collect(ch)
+	close(ch)
+	return len(ch)
 }
 
 func mustAcquire(t *testing.T, c *Cache, m *PieceMap) *cacheEntry {

@@ -1,6 +1,9 @@
 package p2p
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/opencontainers/go-digest"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Prometheus collectors of a seed or an agent. Blob labels carry
 // digests, so their number grows with the blobs moved; docs/p2p.md lists them.
@@ -51,4 +54,12 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.downloaded, m.uploaded, m.pieces, m.failures, m.banned,
 		m.denied, m.polls}
+}
+
+// forgetBlob deletes the per-blob series of d, so that an agent's metrics do not
+// grow with every blob it ever held.
+func (m *Metrics) forgetBlob(d digest.Digest) {
+	labels := prometheus.Labels{"blob": d.String()}
+	m.downloaded.DeletePartialMatch(labels)
+	m.uploaded.DeletePartialMatch(labels)
 }

@@ -106,7 +106,7 @@ func (s *Seed) Answer(
 		return nil, err
 	}
 	self := Source{ID: s.host.ID().String(), Addrs: addrStrings(s.host), Seed: true}
-	return &PiecesAnswer{Map: m, Ticket: s.signer.Sign(d, p),
+	return &PiecesAnswer{Map: m, Ticket: s.signer.Sign(d, p, m.Size),
 		Sources: append([]Source{self}, srcs...)}, nil
 }
 

@@ -18,8 +18,20 @@ import (
 	"berth.dev/berth/kvnode"
 )
 
-// TicketTTL is how long a ticket stays valid.
+// TicketTTL is how long a ticket stays valid at least.
 const TicketTTL = 15 * time.Minute
+
+// ticketSlowRate is the slowest download, in bytes per second, that a ticket's
+// lifetime allows for on top of TicketTTL.
+const ticketSlowRate = 1 << 20
+
+// TicketLifetime returns how long a ticket for a blob of size bytes stays valid:
+// TicketTTL plus the time its blob takes at 1 MiB/s, so that a slow download of a
+// big layer (2 GiB: 49 minutes) keeps its ticket to the end. A ticket names its peer,
+// so a longer one is no use to anyone else.
+func TicketLifetime(size int64) time.Duration {
+	return TicketTTL + time.Duration(max(size, 0)/ticketSlowRate)*time.Second
+}
 
 // ticketKeyKey is the metadata key of the ticket signing seed.
 const ticketKeyKey = "p2p/ticket-key"
@@ -37,13 +49,14 @@ type TicketSigner struct {
 	now func() time.Time // nil means time.Now
 }
 
-// Sign returns the encoded ticket for peer p and blob d, valid for TicketTTL.
-func (s *TicketSigner) Sign(d digest.Digest, p peer.ID) string {
+// Sign returns the encoded ticket for peer p and blob d of size bytes, valid for
+// TicketLifetime(size).
+func (s *TicketSigner) Sign(d digest.Digest, p peer.ID, size int64) string {
 	now := time.Now
 	if s.now != nil {
 		now = s.now
 	}
-	t := Ticket{Digest: d, Peer: p.String(), Expires: now().Add(TicketTTL).UTC()}
+	t := Ticket{Digest: d, Peer: p.String(), Expires: now().Add(TicketLifetime(size)).UTC()}
 	body, _ := json.Marshal(t)
 	sig := ed25519.Sign(s.key, body)
 	enc := base64.RawURLEncoding

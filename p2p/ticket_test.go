@@ -32,7 +32,7 @@ func TestTickets(t *testing.T) {
 	signer, other := &TicketSigner{key: key}, &TicketSigner{key: otherKey}
 	d, d2 := digest.FromString("blob"), digest.FromString("other blob")
 	p, p2 := newPeerID(t), newPeerID(t)
-	ticket := signer.Sign(d, p)
+	ticket := signer.Sign(d, p, 1000)
 	tests := []struct {
 		name    string
 		ticket  string
@@ -43,10 +43,10 @@ func TestTickets(t *testing.T) {
 		{"valid", ticket, d, p, false},
 		{"another blob", ticket, d2, p, true},
 		{"another peer", ticket, d, p2, true},
-		{"another signer", other.Sign(d, p), d, p, true},
+		{"another signer", other.Sign(d, p, 1000), d, p, true},
 		{"empty", "", d, p, true},
 		{"payload only", ticket[:len(ticket)/2], d, p, true},
-		{"payload swapped", signer.Sign(d2, p)[:40] + ticket[40:], d, p, true},
+		{"payload swapped", signer.Sign(d2, p, 1000)[:40] + ticket[40:], d, p, true},
 	}
 	// The verifier has seen the valid ticket, so the cases of another blob and
 	// another peer take its memory of verified tickets.
@@ -74,7 +74,7 @@ func TestTicketVerifierMemory(t *testing.T) {
 		return time.Now().Add(-TicketTTL + 100*time.Millisecond)
 	}}
 	d, p := digest.FromString("blob"), newPeerID(t)
-	ticket := soon.Sign(d, p)
+	ticket := soon.Sign(d, p, 1000)
 	v := newTicketVerifier(soon.Public())
 	if err := v.verify(ticket, d, p); err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestTicketVerifierMemory(t *testing.T) {
 	}
 	signer := &TicketSigner{key: key}
 	for i := range maxVerifiedTickets + 10 {
-		if err := v.verify(signer.Sign(digest.FromString(fmt.Sprint(i)), p),
+		if err := v.verify(signer.Sign(digest.FromString(fmt.Sprint(i)), p, 1000),
 			digest.FromString(fmt.Sprint(i)), p); err != nil {
 			t.Fatal(err)
 		}
@@ -95,12 +95,30 @@ func TestTicketVerifierMemory(t *testing.T) {
 	}
 }
 
+// TestTicketExpires checks that a ticket expires after TicketLifetime of its
+// blob's size: 15 minutes for a small blob, longer for a big one.
 func TestTicketExpires(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	s := &TicketSigner{key: key}
 	d, p := digest.FromString("blob"), newPeerID(t)
-	s.now = func() time.Time { return time.Now().Add(-TicketTTL - time.Second) }
-	if err := VerifyTicket(s.Public(), s.Sign(d, p), d, p); !errors.Is(err, ErrTicketInvalid) {
-		t.Errorf("an expired ticket: err = %v, want ErrTicketInvalid", err)
+	const big = 2 << 30
+	if got, want := TicketLifetime(big), TicketTTL+2048*time.Second; got != want {
+		t.Errorf("TicketLifetime(2 GiB) = %v, want %v", got, want)
+	}
+	tests := []struct {
+		name  string
+		size  int64
+		age   time.Duration
+		valid bool
+	}{
+		{"small, just expired", 1000, TicketTTL + time.Second, false},
+		{"big, past 15 minutes", big, TicketTTL + time.Second, true},
+		{"big, just expired", big, TicketLifetime(big) + time.Second, false},
+	}
+	for _, tc := range tests {
+		s := &TicketSigner{key: key, now: func() time.Time { return time.Now().Add(-tc.age) }}
+		err := VerifyTicket(s.Public(), s.Sign(d, p, tc.size), d, p)
+		if (err == nil) != tc.valid || (err != nil && !errors.Is(err, ErrTicketInvalid)) {
+			t.Errorf("%s: err = %v, want valid %v", tc.name, err, tc.valid)
+		}
 	}
 }

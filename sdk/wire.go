@@ -14,10 +14,10 @@ import (
 // encoding/json's reflection is most of a call's cost: decoding a push request
 // took about 120 us of a 190 us call under the host's deadline instrumentation
 // (docs/benchmarks.md, "Plugins"). This reader walks the bytes once and fills the
-// request types directly. It accepts what encoding/json accepts for these types
-// when the keys are spelled as the host spells them (exactly), skips unknown keys
-// and leaves a field at its zero value on null. Other messages (configuration,
-// after-push events) still go through encoding/json.
+// request types directly. It accepts only what encoding/json accepts for these
+// types, with the same result when keys are spelled as the host spells them; it
+// skips unknown keys and leaves a field at its zero value on null. Other messages
+// (configuration, after-push events) still go through encoding/json.
 
 // errSyntax reports input that is not the JSON a hook request must be.
 var errSyntax = errors.New("invalid JSON")
@@ -25,10 +25,14 @@ var errSyntax = errors.New("invalid JSON")
 // wireReader reads one JSON value from b. The first error sticks: later reads
 // return zero values and the caller checks err once at the end.
 type wireReader struct {
-	b   []byte
-	i   int
-	err error
+	b     []byte
+	i     int
+	err   error
+	depth int // of the unknown values being skipped
 }
+
+// maxSkipDepth bounds the nesting of a skipped value, as encoding/json bounds it.
+const maxSkipDepth = 10000
 
 func (r *wireReader) fail(format string, args ...any) {
 	if r.err == nil {
@@ -287,6 +291,11 @@ func (r *wireReader) bool() bool {
 
 // skip consumes any value.
 func (r *wireReader) skip() {
+	if r.depth++; r.depth > maxSkipDepth {
+		r.fail("nested too deep")
+		return
+	}
+	defer func() { r.depth-- }()
 	switch c := r.peek(); {
 	case c == '{':
 		for ok := r.open('{'); ok; ok = r.more('}') {

@@ -89,12 +89,13 @@ func TestWireHandWritten(t *testing.T) {
 		}
 		checkSame(t, []byte(msg), decodePush)
 	}
+	deep := `{"x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "}"
 	bad := []string{
 		``, `[]`, `{"tag":1}`, `{"manifest":{"total_size":1.5}}`, `{"manifest":{"total_size":1e3}}`,
 		`{"manifest":{"total_size":99999999999999999999}}`, `{"repository":"a"`,
 		`{"repository":"a"} x`, `{null:1}`, `{"x":01}`, `{"x":1.}`, `{"x":-}`, `{"x":.5}`,
 		`{"x":+1}`, `{"x":"\q"}`, `{"x":tru}`, `{"x":"\u12"}`, "{\"x\":\"a\nb\"}", `{"x" 1}`,
-		`{"x":1,}`, `{"a":[1,]}`, `{"tag_state":{"exists":"yes"}}`, `{"manifest":[]}`,
+		`{"x":1,}`, `{"a":[1,]}`, deep, `{"tag_state":{"exists":"yes"}}`, `{"manifest":[]}`,
 		`{"manifest":{"layers":{}}}`, `{"x":1e}`, `{"x":--1}`, `{"x":NaN}`,
 	}
 	for _, msg := range bad {

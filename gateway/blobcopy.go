@@ -9,7 +9,7 @@ import (
 
 // blobBufSize is the buffer of a blob streamed to a client from anything but a
 // whole file.
-const blobBufSize = 128 << 10
+const blobBufSize = 256 << 10
 
 var blobBufPool = sync.Pool{New: func() any { b := make([]byte, blobBufSize); return &b }}
 

@@ -3,26 +3,17 @@ package auth
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"berth.dev/berth/kvnode"
+	"berth.dev/berth/kvnode/storetest"
 )
 
 // newStore starts a fresh single-member kvnode store for one test.
-func newStore(t *testing.T) kvnode.Store {
-	t.Helper()
-	s, err := kvnode.StartEmbedded(context.Background(), kvnode.EmbeddedConfig{Dir: t.TempDir()},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newStore(t *testing.T) kvnode.Store { return storetest.Embedded(t) }
 
 // fakeClock is a clock that tests move by hand.
 type fakeClock struct {

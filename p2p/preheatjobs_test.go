@@ -3,26 +3,19 @@ package p2p
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 
-	"berth.dev/berth/kvnode"
+	"berth.dev/berth/kvnode/storetest"
 )
 
 // newPreheats returns preheat jobs over a fresh store, with a clock the test moves.
 func newPreheats(t *testing.T) (*Preheats, *time.Time) {
 	t.Helper()
-	s, err := kvnode.StartEmbedded(context.Background(), kvnode.EmbeddedConfig{Dir: t.TempDir()},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := storetest.Embedded(t)
 	now := time.Now()
 	p := NewPreheats(s, make([]byte, 32))
 	p.Now = func() time.Time { return now }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -242,4 +243,17 @@ func testLease(t *testing.T, s kvnode.Store, p string) {
 	if _, err := kvnode.AcquireLease(ctx, s, key, "c", time.Minute); err != nil {
 		t.Fatalf("expired lease not taken over: %v", err)
 	}
+}
+
+// Embedded starts a single embedded member in a temporary directory for a test of
+// another package, and closes it when the test ends.
+func Embedded(t testing.TB) kvnode.Store {
+	t.Helper()
+	s, err := kvnode.StartEmbedded(context.Background(), kvnode.EmbeddedConfig{Dir: t.TempDir()},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

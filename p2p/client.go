@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -51,18 +52,40 @@ func (c *pieceClient) roundTrip(
 	return st, a, nil
 }
 
-// bitfield returns the pieces of the ticket's blob that p holds, waiting for p to
-// hold more than known of them.
-func (c *pieceClient) bitfield(
-	ctx context.Context, p peer.ID, req request,
-) (bitfield, error) {
-	req.Op = opBitfield
+// follow asks p for the pieces of the ticket's blob that it holds, once it holds
+// more than req.Known of them, and for every change after that on the same
+// stream, calling fn with each bitfield until fn returns false. It returns nil
+// when p ends the stream (a peer that answers once, or that cannot wait), after
+// which the caller may ask again.
+func (c *pieceClient) follow(
+	ctx context.Context, p peer.ID, req request, fn func(bitfield) bool,
+) error {
+	req.Op, req.Follow = opBitfield, true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	st, a, err := c.roundTrip(ctx, p, req)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	st.Close()
-	return a.Bits, nil
+	stop := context.AfterFunc(ctx, func() { st.Reset() })
+	defer stop()
+	for fn(a.Bits) {
+		st.SetReadDeadline(time.Now().Add(requestTimeout + bitfieldWait))
+		a = answer{}
+		if err := readFrame(st, &a); errors.Is(err, io.EOF) {
+			st.Close()
+			return nil
+		} else if err != nil {
+			st.Reset()
+			return err
+		}
+		if a.Error != "" {
+			st.Reset()
+			return fmt.Errorf("p2p: peer %s: %s", p.ShortString(), a.Error)
+		}
+	}
+	st.Reset() // the peer's next frame finds the stream gone and ends
+	return nil
 }
 
 // piece asks p for one piece of want and returns its index, its unverified bytes

@@ -178,10 +178,19 @@ func (d *download) addSource(ctx context.Context, s Source) {
 func (d *download) watch(ctx context.Context, p peer.ID) {
 	defer d.wg.Done()
 	known, fails := 0, 0
+	deliver := func(bits bitfield) bool {
+		fails, known = 0, bits.count()
+		select {
+		case d.updates <- bitsUpdate{from: p, bits: bits}:
+		case <-ctx.Done():
+			return false
+		}
+		return known < d.m.Count()
+	}
 	for known < d.m.Count() && fails < maxSourceFails {
 		req := d.request()
 		req.Known = known
-		bits, err := d.agent.client.bitfield(ctx, p, req)
+		err := d.agent.client.follow(ctx, p, req, deliver)
 		if ctx.Err() != nil {
 			return
 		}
@@ -192,13 +201,6 @@ func (d *download) watch(ctx context.Context, p peer.ID) {
 			case <-ctx.Done():
 				return
 			}
-			continue
-		}
-		fails, known = 0, bits.count()
-		select {
-		case d.updates <- bitsUpdate{from: p, bits: bits}:
-		case <-ctx.Done():
-			return
 		}
 	}
 	if fails >= maxSourceFails {

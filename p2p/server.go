@@ -19,6 +19,7 @@ import (
 const (
 	requestTimeout = 30 * time.Second // reading a request, sending an answer
 	bitfieldWait   = 10 * time.Second // longest a bitfield answer waits for news
+	followLimit    = 10 * time.Minute // longest a followed bitfield stream lives
 	slotWait       = time.Second      // longest a piece request waits for an upload slot
 )
 
@@ -71,14 +72,18 @@ func (s *pieceServer) register(h host.Host) {
 
 func (s *pieceServer) handle(st network.Stream) {
 	defer st.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout+bitfieldWait)
-	defer cancel()
 	st.SetReadDeadline(time.Now().Add(requestTimeout))
 	var req request
 	if err := readFrame(st, &req); err != nil {
 		st.Reset()
 		return
 	}
+	limit := requestTimeout + bitfieldWait
+	if req.Op == opBitfield && req.Follow {
+		limit = followLimit
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
 	remote := st.Conn().RemotePeer()
 	if err := s.tickets.verify(req.Ticket, req.Digest, remote); err != nil {
 		s.metrics.denied.Inc()
@@ -99,7 +104,7 @@ func (s *pieceServer) handle(st network.Stream) {
 	}
 	switch req.Op {
 	case opBitfield:
-		s.sendBits(ctx, st, h, req.Known)
+		s.sendBits(ctx, st, h, req.Known, req.Follow)
 	case opPiece:
 		s.sendPiece(ctx, st, h, req)
 	default:
@@ -137,12 +142,31 @@ func (emptyHolder) readPiece(context.Context, int) ([]byte, error) {
 	return nil, ErrNotHeld
 }
 
-func (s *pieceServer) sendBits(ctx context.Context, st network.Stream, h holder, known int) {
-	wctx, cancel := context.WithTimeout(ctx, bitfieldWait)
-	defer cancel()
-	bits := h.bits(wctx, known)
-	st.SetWriteDeadline(time.Now().Add(requestTimeout))
-	writeFrame(st, answer{Bits: bits})
+// sendBits answers with h's bitfield once it holds more than known pieces, or
+// after bitfieldWait. With follow, it goes on answering on the same stream, once
+// per change and at least every bitfieldWait (which tells it the asker is gone,
+// when the write fails), until h holds every piece or ctx ends.
+func (s *pieceServer) sendBits(
+	ctx context.Context, st network.Stream, h holder, known int, follow bool,
+) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, bitfieldWait)
+		bits := h.bits(wctx, known)
+		waited := wctx.Err() != nil
+		cancel()
+		st.SetWriteDeadline(time.Now().Add(requestTimeout))
+		if err := writeFrame(st, answer{Bits: bits}); err != nil || !follow || ctx.Err() != nil {
+			return
+		}
+		// A holder that answered at once without news cannot wait: the seed (it
+		// holds everything) or a blob this peer has not started yet. The asker
+		// closes the stream once it knows this peer holds every piece.
+		n := bits.count()
+		if n <= known && !waited {
+			return
+		}
+		known = max(known, n)
+	}
 }
 
 func (s *pieceServer) sendPiece(ctx context.Context, st network.Stream, h holder, req request) {

@@ -38,6 +38,10 @@ type request struct {
 	// Have is, for opPiece, how many pieces the asker holds: busy peers serve the
 	// askers that hold the fewest first.
 	Have int `json:"have,omitempty"`
+	// Follow asks, for opBitfield, for one answer per change on the same stream
+	// (and one every bitfieldWait if nothing changed) until the peer holds every
+	// piece, instead of one answer. A peer that does not know it answers once.
+	Follow bool `json:"follow,omitempty"`
 }
 
 // answer is the header of the reply; for a piece, the piece's bytes follow it.

@@ -61,8 +61,6 @@ func (c *pieceClient) follow(
 	ctx context.Context, p peer.ID, req request, fn func(bitfield) bool,
 ) error {
 	req.Op, req.Follow = opBitfield, true
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	st, a, err := c.roundTrip(ctx, p, req)
 	if err != nil {
 		return err

@@ -93,6 +93,15 @@ func serve(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	// Bind the address before anything else picks a port: the embedded member
+	// listens on free loopback ports, and an address in the ephemeral range that
+	// was free a moment ago could otherwise be its choice (an e2e test saw its
+	// berth's own member answer on the berth's address).
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer l.Close()
 	store, err := openStore(ctx, cfg, dataDir, log)
 	if err != nil {
 		return err
@@ -138,7 +147,7 @@ func serve(ctx context.Context, cfg Config) error {
 	catalog := appliedCatalog{Admin: pol.catalog, e: pol.engine}
 	gcfg := gateway.Config{Auth: access, Policies: catalog, P2P: sp.seed,
 		Preheats: sp.preheats}
-	return runGateway(ctx, cfg, dataDir, reg, gcfg, log)
+	return runGateway(ctx, cfg, l, dataDir, reg, gcfg, log)
 }
 
 // startAuth builds the access control over store and makes sure the project
@@ -175,14 +184,11 @@ func (q quotas) Quota(ctx context.Context, project string) (int64, error) {
 	return p.QuotaBytes, err
 }
 
+// runGateway serves the gateway on l until ctx ends.
 func runGateway(
-	ctx context.Context, cfg Config, dataDir string, reg *registry.Registry,
+	ctx context.Context, cfg Config, l net.Listener, dataDir string, reg *registry.Registry,
 	gcfg gateway.Config, log *slog.Logger,
 ) error {
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	gcfg.TrustedProxies = splitList(cfg.TrustedProxies)
 	srv := gateway.New(reg, log, gcfg)
 	errc := make(chan error, 1)
